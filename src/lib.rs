@@ -2,3 +2,12 @@
 //! without Python, TensorFlow or network access.
 
 pub mod layers;
+
+pub mod container;
+pub mod error;
+pub mod limits;
+
+pub use error::{Error, Result};
+pub use limits::Limits;
+pub mod format;
+pub mod report;

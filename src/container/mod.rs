@@ -1,0 +1,6 @@
+//! Containers: the raw bytes of a file, HDF5, zip, and what kind of file the bytes are.
+
+pub mod hdf5;
+pub mod sniff;
+pub mod source;
+pub mod zip;

@@ -1,0 +1,68 @@
+//! What kind of container the bytes are, from their content alone (FORMATS.md §0): the
+//! extension of a file is never consulted.
+
+use super::hdf5::SIGNATURE as HDF5_SIGNATURE;
+
+/// The container a file's first bytes announce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Container {
+    /// HDF5, with the superblock at this offset (0, or 512·2ⁿ after a user block).
+    Hdf5 { offset: u64 },
+    /// A zip archive (`.keras`).
+    Zip,
+    /// A JSON document (a sharded-weights index, or a model architecture from `to_json`).
+    Json,
+    /// A Python pickle stream: never loaded, only named.
+    Pickle,
+    /// None of the above.
+    Unknown,
+}
+
+/// Looks at the first bytes (and, for HDF5, the few offsets where a user block may end).
+pub fn sniff(bytes: &[u8]) -> Container {
+    let mut offset = 0usize;
+    while offset < bytes.len() && offset <= 1 << 20 {
+        if bytes[offset..].starts_with(HDF5_SIGNATURE) {
+            return Container::Hdf5 {
+                offset: offset as u64,
+            };
+        }
+        offset = if offset == 0 { 512 } else { offset * 2 };
+    }
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return Container::Zip;
+    }
+    // Pickle protocol 2+ starts with PROTO (0x80) and the protocol number.
+    if bytes.len() >= 2 && bytes[0] == 0x80 && (2..=5).contains(&bytes[1]) {
+        return Container::Pickle;
+    }
+    let text = bytes
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF);
+    if text.clone().next() == Some(&b'{') {
+        return Container::Json;
+    }
+    Container::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_each_container_by_its_bytes() {
+        assert_eq!(
+            sniff(b"\x89HDF\r\n\x1a\n\0\0"),
+            Container::Hdf5 { offset: 0 }
+        );
+        let mut with_user_block = vec![0u8; 512];
+        with_user_block.extend_from_slice(HDF5_SIGNATURE);
+        assert_eq!(sniff(&with_user_block), Container::Hdf5 { offset: 512 });
+        assert_eq!(sniff(b"PK\x03\x04rest"), Container::Zip);
+        assert_eq!(sniff(b"\x80\x04\x95"), Container::Pickle);
+        assert_eq!(sniff(b"  {\"weight_map\": {}}"), Container::Json);
+        assert_eq!(sniff(b"GIF89a"), Container::Unknown);
+        assert_eq!(sniff(b""), Container::Unknown);
+    }
+}

@@ -1,0 +1,273 @@
+//! Keras file formats: from a container to one description of the file — what wrote it, the
+//! model config, and every stored tensor attributed to the layer that owns it.
+//!
+//! Dialect-specific layouts live in [`legacy`] (Keras 0.x/1/2/tf.keras/Keras 3 legacy `.h5`)
+//! and [`keras3`] (`.keras`, `.weights.h5`, sharded `.weights.json`). Downstream code only sees
+//! [`KerasFile`].
+
+pub mod keras3;
+pub mod legacy;
+pub mod naming;
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::container::hdf5::{DatasetInfo, H5File, Hdf5Hazard};
+use crate::container::sniff::{Container, sniff};
+use crate::container::source::Source;
+use crate::container::zip::ZipMember;
+use crate::error::{Error, Result};
+use crate::layers::Dialect;
+use crate::limits::Limits;
+
+/// The file formats kerascope reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Format {
+    /// `model.save("x.h5")` from Keras 1, 2, tf.keras or Keras 3: config + weights.
+    #[serde(rename = "legacy-h5-full-model")]
+    LegacyH5Full,
+    /// `save_weights("x.h5")` from Keras 1, 2 or tf.keras: weights with layer names, no config.
+    #[serde(rename = "legacy-h5-weights-only")]
+    LegacyH5WeightsOnly,
+    /// Keras 0.x weights: `layer_N/param_M`, no names.
+    #[serde(rename = "keras0-weights-h5")]
+    Keras0Weights,
+    /// Keras 3 (or tf.keras ≥ 2.12) `.keras` zip archive.
+    #[serde(rename = "keras-v3-zip")]
+    KerasZip,
+    /// Keras 3 `.weights.h5` (H5IOStore), no config.
+    #[serde(rename = "keras3-weights-h5")]
+    Keras3WeightsH5,
+    /// Keras 3 sharded weights: a `.weights.json` index and its `.weights.h5` shards.
+    #[serde(rename = "keras3-weights-sharded")]
+    Keras3WeightsSharded,
+}
+
+impl Format {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::LegacyH5Full => "legacy HDF5 full model",
+            Format::LegacyH5WeightsOnly => "legacy HDF5 weights only",
+            Format::Keras0Weights => "Keras 0.x HDF5 weights",
+            Format::KerasZip => ".keras zip archive",
+            Format::Keras3WeightsH5 => "Keras 3 .weights.h5",
+            Format::Keras3WeightsSharded => "Keras 3 sharded weights",
+        }
+    }
+}
+
+/// What a stored tensor is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TensorRole {
+    /// A weight of a layer: counted in the model's parameters.
+    Layer,
+    /// Optimizer state (`optimizer_weights/`, `optimizer/`): never counted as parameters.
+    Optimizer,
+    /// Metric state (`metrics/`) of a Keras 3 archive.
+    Metric,
+    /// Variables owned by the model object itself (`top_level_model_weights`, root `vars/`).
+    Model,
+}
+
+/// One stored tensor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tensor {
+    pub role: TensorRole,
+    /// The top-level layer (an entry of `model.layers`) the tensor belongs to.
+    pub layer: Option<String>,
+    /// Path of the owning sub-object below the layer: `forward_lstm/lstm_cell` (legacy weight
+    /// name), `forward_layer/cell` (Keras 3 object path); empty for the layer's own weights.
+    pub owner: String,
+    /// Short weight name: `kernel`, `bias`, `moving_mean`, `W_i`...; for a Keras 3 `vars/N`
+    /// that no rule names, `vars/N`.
+    pub name: String,
+    /// Where it is stored: the HDF5 path from the root, without a leading `/` (prefixed with
+    /// `<member or shard>:` when not in the top-level file).
+    pub path: String,
+    pub shape: Vec<u64>,
+    pub dtype: String,
+    /// Bytes used in the file, when known without reading the data.
+    pub stored_bytes: Option<u64>,
+}
+
+impl Tensor {
+    /// Element count; `None` when it overflows u64 (a hostile shape).
+    pub fn elements(&self) -> Option<u64> {
+        self.shape
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+    }
+}
+
+/// A structural problem that does not stop the read (it becomes a finding).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReadNote {
+    pub layer: Option<String>,
+    pub message: String,
+}
+
+/// Everything kerascope knows about one file after reading its metadata.
+#[derive(Debug, Clone, Serialize)]
+pub struct KerasFile {
+    pub format: Format,
+    /// The version string stored in the file (never trusted for security decisions).
+    pub keras_version: Option<String>,
+    pub backend: Option<String>,
+    /// The config dialect, from the stored version (FORMATS.md §0).
+    pub dialect: Dialect,
+    /// The model config: `{"class_name", "config", ...}`.
+    pub model_config: Option<Value>,
+    pub training_config: Option<Value>,
+    /// `metadata.json` of a `.keras` archive.
+    pub metadata: Option<Value>,
+    /// Top-level layer names in stored order (legacy `layer_names`; Keras 3 object keys).
+    pub layer_names: Vec<String>,
+    pub tensors: Vec<Tensor>,
+    /// Links, external storage and aliases found in the HDF5 container(s).
+    pub hdf5_hazards: Vec<Hdf5Hazard>,
+    /// Members of a `.keras` archive.
+    pub zip_members: Vec<ZipMember>,
+    pub zip_duplicate_names: bool,
+    /// Shard files of sharded weights.
+    pub shards: Vec<String>,
+    pub notes: Vec<ReadNote>,
+}
+
+impl KerasFile {
+    fn new(format: Format) -> KerasFile {
+        KerasFile {
+            format,
+            keras_version: None,
+            backend: None,
+            dialect: Dialect::Keras1,
+            model_config: None,
+            training_config: None,
+            metadata: None,
+            layer_names: Vec::new(),
+            tensors: Vec::new(),
+            hdf5_hazards: Vec::new(),
+            zip_members: Vec::new(),
+            zip_duplicate_names: false,
+            shards: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Tensors of one role.
+    pub fn tensors_of(&self, role: TensorRole) -> impl Iterator<Item = &Tensor> {
+        self.tensors.iter().filter(move |t| t.role == role)
+    }
+
+    /// Stored parameter count: the elements of every layer tensor (optimizer excluded).
+    pub fn stored_params(&self) -> Option<u64> {
+        self.tensors_of(TensorRole::Layer)
+            .try_fold(0u64, |acc, t| acc.checked_add(t.elements()?))
+    }
+
+    pub fn model_class(&self) -> Option<&str> {
+        self.model_config.as_ref()?.get("class_name")?.as_str()
+    }
+
+    pub fn model_name(&self) -> Option<&str> {
+        let config = self.model_config.as_ref()?.get("config")?;
+        config.get("name")?.as_str()
+    }
+}
+
+/// Reads a file's metadata. The format is decided by content; sharded weights need the
+/// path to find their shards beside the index.
+pub fn read_path(path: &Path, limits: &Limits) -> Result<KerasFile> {
+    let source = Source::open(path)?;
+    read_source(&source, Some(path), limits)
+}
+
+/// Reads bytes already in memory (`path` only locates shard files).
+pub fn read_source(source: &Source, path: Option<&Path>, limits: &Limits) -> Result<KerasFile> {
+    match sniff(source.bytes()) {
+        Container::Hdf5 { offset } => {
+            let bytes = source
+                .slice(offset, source.len() - offset)
+                .ok_or_else(|| Error::NotKeras("HDF5 signature past the end".into()))?;
+            let h5 = H5File::open(bytes, limits)?;
+            read_hdf5(&h5)
+        }
+        Container::Zip => keras3::read_zip(source, limits),
+        Container::Json => keras3::read_sharded_index(source, path, limits),
+        Container::Pickle => Err(Error::NotKeras(
+            "a Python pickle stream (not loaded: unpickling runs code)".into(),
+        )),
+        Container::Unknown => Err(Error::NotKeras(
+            "neither HDF5, zip nor JSON (unrecognised first bytes)".into(),
+        )),
+    }
+}
+
+/// Decides which HDF5 flavour a container holds (FORMATS.md §0) and reads it.
+pub fn read_hdf5(h5: &H5File) -> Result<KerasFile> {
+    let root = h5.root()?;
+    if root.has_attribute("model_config")? {
+        return legacy::read(h5, Format::LegacyH5Full);
+    }
+    if root.has_attribute("layer_names")? || root.has_attribute("layer_names0")? {
+        return legacy::read(h5, Format::LegacyH5WeightsOnly);
+    }
+    if root.has_attribute("nb_layers")? {
+        return legacy::read_keras0(h5);
+    }
+    let (groups, _) = root.member_names()?;
+    if groups.iter().any(|g| is_h5io_root_group(g)) {
+        return keras3::read_h5io(h5, Format::Keras3WeightsH5, None);
+    }
+    Err(Error::NotKeras(format!(
+        "an HDF5 file without Keras structure (no model_config, layer_names or layers/ group; top-level groups: {})",
+        if groups.is_empty() {
+            "none".to_string()
+        } else {
+            groups.join(", ")
+        }
+    )))
+}
+
+/// Root groups that mark a Keras 3 H5IOStore file (`layers\x` on Windows).
+fn is_h5io_root_group(name: &str) -> bool {
+    name == "layers"
+        || name == "vars"
+        || name == "_layer_checkpoint_dependencies"
+        || name.starts_with("layers\\")
+}
+
+/// Parses JSON text under the size limit. serde_json bounds nesting depth itself (128).
+pub(crate) fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
+    if text.len() > limits.max_config_bytes {
+        return Err(Error::Limit(format!(
+            "{what} is {} bytes (limit {})",
+            text.len(),
+            limits.max_config_bytes
+        )));
+    }
+    serde_json::from_slice(text).map_err(|e| Error::Keras(format!("{what} is not valid JSON: {e}")))
+}
+
+/// The `:N` suffix TensorFlow appends to variable names, removed.
+pub(crate) fn strip_tf_suffix(name: &str) -> &str {
+    match name.rsplit_once(':') {
+        Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => name,
+    }
+}
+
+pub(crate) fn tensor(role: TensorRole, layer: Option<String>, info: DatasetInfo) -> Tensor {
+    Tensor {
+        role,
+        layer,
+        owner: String::new(),
+        name: String::new(),
+        path: info.path,
+        shape: info.shape,
+        dtype: info.dtype,
+        stored_bytes: info.stored_bytes,
+    }
+}

@@ -1,0 +1,205 @@
+//! How Keras 3 names objects in `.weights.h5` files (FORMATS.md §5.1–5.3): top-level keys are
+//! the snake-cased class names made unique in `model.layers` order, datasets are `vars/N`, and
+//! N is the position in the layer rule's weight order for that owner.
+
+use serde_json::Value;
+
+use crate::layers::{Dialect, LayerCfg, rule_for};
+
+/// Keras' `naming.to_snake_case`: drop non-word characters, `_` before a capital that starts
+/// a lower-case run, `_` between a lower-case letter and a capital, lower-case everything.
+pub fn to_snake_case(name: &str) -> String {
+    let word: Vec<char> = name
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    // Pass 1: (.)([A-Z][a-z]+) → \1_\2, non-overlapping, left to right.
+    let mut pass1: Vec<char> = Vec::with_capacity(word.len() + 4);
+    let mut i = 0;
+    while i < word.len() {
+        let starts_run = i + 1 < word.len()
+            && word[i + 1].is_ascii_uppercase()
+            && word.get(i + 2).is_some_and(|c| c.is_ascii_lowercase());
+        if starts_run {
+            pass1.push(word[i]);
+            pass1.push('_');
+            let mut j = i + 1;
+            pass1.push(word[j]);
+            j += 1;
+            while j < word.len() && word[j].is_ascii_lowercase() {
+                pass1.push(word[j]);
+                j += 1;
+            }
+            i = j;
+        } else {
+            pass1.push(word[i]);
+            i += 1;
+        }
+    }
+    // Pass 2: ([a-z])([A-Z]) → \1_\2.
+    let mut out = String::with_capacity(pass1.len() + 4);
+    let mut i = 0;
+    while i < pass1.len() {
+        out.push(pass1[i]);
+        if pass1[i].is_ascii_lowercase() && pass1.get(i + 1).is_some_and(|c| c.is_ascii_uppercase())
+        {
+            out.push('_');
+            out.push(pass1[i + 1]);
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    out.to_lowercase()
+}
+
+/// The layer entries of a model config (`{"class_name", "config"}`): `config.layers`, or the
+/// config itself when it is a list (Keras 1 / early Keras 2 Sequential).
+pub fn layer_entries(model: &Value) -> Vec<&Value> {
+    let config = model.get("config");
+    let list = match config {
+        Some(Value::Array(list)) => Some(list),
+        Some(config) => config.get("layers").and_then(Value::as_array),
+        None => None,
+    };
+    list.map(|l| l.iter().collect()).unwrap_or_default()
+}
+
+pub fn class_name(entry: &Value) -> &str {
+    entry
+        .get("class_name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// A layer entry's name (`config.name`, or the entry's own `name`).
+pub fn layer_name(entry: &Value) -> Option<&str> {
+    entry
+        .get("config")
+        .and_then(|c| c.get("name"))
+        .and_then(Value::as_str)
+        .or_else(|| entry.get("name").and_then(Value::as_str))
+}
+
+/// Whether an entry is itself a model with a layer list (a nested Sequential / Functional).
+pub fn is_model(entry: &Value) -> bool {
+    matches!(class_name(entry), "Sequential" | "Functional" | "Model")
+        || entry
+            .get("config")
+            .and_then(|c| c.get("layers"))
+            .is_some_and(Value::is_array)
+}
+
+/// The Keras 3 object keys of a model's layers, paired with their entries, in `model.layers`
+/// order (a Sequential's InputLayer is not in `model.layers`).
+pub fn keras3_keys(model: &Value) -> Vec<(String, &Value)> {
+    let sequential = class_name(model) == "Sequential";
+    let mut used: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut keys = Vec::new();
+    for entry in layer_entries(model) {
+        if sequential && class_name(entry) == "InputLayer" {
+            continue;
+        }
+        let base = to_snake_case(class_name(entry));
+        let key = match used.get_mut(&base) {
+            Some(count) => {
+                *count += 1;
+                format!("{base}_{count}")
+            }
+            None => {
+                used.insert(base.clone(), 0);
+                base
+            }
+        };
+        keys.push((key, entry));
+    }
+    keys
+}
+
+/// Segments that mean "the layers of this model" in object paths (Keras 3; tf.keras 2.13–2.15).
+fn is_layers_segment(segment: &str) -> bool {
+    segment == "layers" || segment == "_layer_checkpoint_dependencies"
+}
+
+/// tf.keras writes private attribute names (`_query_dense`) where Keras 3 has public ones.
+fn same_segment(a: &str, b: &str) -> bool {
+    a.trim_start_matches('_') == b.trim_start_matches('_')
+}
+
+/// The short name of dataset `vars/<index>` of the object at `owner` (path segments below a
+/// layer entry), by the layer rule's weight order; `None` when no rule knows it.
+pub fn var_name(entry: &Value, owner: &[&str], index: usize, dialect: Dialect) -> Option<String> {
+    if is_model(entry) {
+        let (first, rest) = owner.split_first()?;
+        if !is_layers_segment(first) {
+            return None;
+        }
+        let (key, rest) = rest.split_first()?;
+        let (_, sub) = keras3_keys(entry).into_iter().find(|(k, _)| k == key)?;
+        return var_name(sub, rest, index, dialect);
+    }
+    let class = class_name(entry);
+    let config = entry.get("config")?;
+    let rule = rule_for(class)?;
+    let output = rule
+        .apply(
+            LayerCfg {
+                class_name: class,
+                config,
+                dialect,
+            },
+            &[],
+        )
+        .ok()?;
+    output
+        .weights
+        .iter()
+        .filter(|w| {
+            let segments: Vec<&str> = w.owner.split('/').filter(|s| !s.is_empty()).collect();
+            segments.len() == owner.len()
+                && segments.iter().zip(owner).all(|(a, b)| same_segment(a, b))
+        })
+        .nth(index)
+        .map(|w| w.name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_matches_the_keys_keras_writes() {
+        // Examples from FORMATS.md §5.1, as written by Keras 3.15.
+        for (class, key) in [
+            ("Dense", "dense"),
+            ("Conv2D", "conv2d"),
+            ("Conv2DTranspose", "conv2d_transpose"),
+            ("BatchNormalization", "batch_normalization"),
+            ("LSTM", "lstm"),
+            ("PReLU", "p_re_lu"),
+            ("ReLU", "re_lu"),
+            ("ConvLSTM2D", "conv_lstm2d"),
+            ("SimpleRNN", "simple_rnn"),
+            ("GlobalAveragePooling1D", "global_average_pooling1d"),
+            ("MultiHeadAttention", "multi_head_attention"),
+            ("UpSampling2D", "up_sampling2d"),
+            ("CuDNNLSTM", "cu_dnnlstm"),
+            ("InputLayer", "input_layer"),
+        ] {
+            assert_eq!(to_snake_case(class), key, "{class}");
+        }
+    }
+
+    #[test]
+    fn keys_are_unique_in_layer_order_and_sequential_skips_its_input() {
+        let model: Value = serde_json::json!({"class_name": "Sequential", "config": {"layers": [
+            {"class_name": "InputLayer", "config": {"name": "in"}},
+            {"class_name": "Dense", "config": {"name": "a"}},
+            {"class_name": "Dense", "config": {"name": "b"}},
+            {"class_name": "Dropout", "config": {"name": "c"}},
+            {"class_name": "Dense", "config": {"name": "d"}},
+        ]}});
+        let keys: Vec<String> = keras3_keys(&model).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["dense", "dense_1", "dropout", "dense_2"]);
+    }
+}

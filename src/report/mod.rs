@@ -1,0 +1,65 @@
+//! Reports: what the user sees, as text for people and JSON for machines.
+
+pub mod inspect;
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Byte sizes the way Keras 3's summary prints them (`1.23 KB`, `4.50 MB`).
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.2} {}", UNITS[unit])
+    }
+}
+
+/// `(3, 4)`, `(4,)`, `()` — Python's tuple notation, as Keras prints shapes.
+pub fn tuple(shape: &[u64]) -> String {
+    match shape {
+        [] => "()".to_string(),
+        [one] => format!("({one},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_as_keras_prints_them() {
+        assert_eq!(thousands(4_457_472), "4,457,472");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(tuple(&[4096, 1024]), "(4096, 1024)");
+        assert_eq!(tuple(&[7]), "(7,)");
+        assert_eq!(tuple(&[]), "()");
+        assert_eq!(human_bytes(880), "880 B");
+        assert_eq!(human_bytes(17_829_888), "17.00 MB");
+    }
+}
