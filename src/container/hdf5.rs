@@ -8,12 +8,17 @@
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use hdf5_reader::error::Error as H5Error;
 use hdf5_reader::messages::HdfMessage;
 use hdf5_reader::messages::layout::DataLayout;
 use hdf5_reader::messages::link::LinkTarget;
-use hdf5_reader::{Attribute, ByteOrder, Datatype, Hdf5File, OpenOptions, StringSize, VarLenKind};
+use hdf5_reader::{
+    Attribute, ByteOrder, Datatype, Hdf5File, OpenOptions, Storage, StorageBuffer, StringSize,
+    VarLenKind,
+};
 
 use super::source::SourceSlice;
 use crate::error::{Error, Result};
@@ -61,6 +66,27 @@ pub struct DatasetInfo {
 pub struct H5File {
     file: Hdf5File,
     limits: Limits,
+    bytes_read: Arc<AtomicU64>,
+}
+
+/// The bytes of the container as `hdf5-reader` sees them, counting every byte it asks for, so
+/// that "metadata only" is measured rather than assumed.
+struct CountingStorage {
+    bytes: Arc<SourceSlice>,
+    served: Arc<AtomicU64>,
+}
+
+impl Storage for CountingStorage {
+    fn len(&self) -> u64 {
+        (*self.bytes).as_ref().len() as u64
+    }
+
+    fn read_range(&self, offset: u64, len: usize) -> hdf5_reader::error::Result<StorageBuffer> {
+        let start = usize::try_from(offset).map_err(|_| H5Error::OffsetOutOfBounds(offset))?;
+        let buffer = StorageBuffer::from_shared_owner(self.bytes.clone(), start, len)?;
+        self.served.fetch_add(len as u64, Ordering::Relaxed);
+        Ok(buffer)
+    }
 }
 
 impl H5File {
@@ -73,12 +99,23 @@ impl H5File {
             max_read_bytes: 64 << 20,
             ..OpenOptions::default()
         };
-        let file =
-            Hdf5File::from_owner(bytes, options).map_err(|e| Error::hdf5("superblock", e))?;
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        let storage = CountingStorage {
+            bytes: Arc::new(bytes),
+            served: bytes_read.clone(),
+        };
+        let file = Hdf5File::from_storage_with_options(Arc::new(storage), options)
+            .map_err(|e| Error::hdf5("superblock", e))?;
         Ok(H5File {
             file,
             limits: *limits,
+            bytes_read,
         })
+    }
+
+    /// Bytes of the container read so far (overlapping reads counted each time).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
     }
 
     pub fn limits(&self) -> &Limits {

@@ -64,6 +64,7 @@ pub fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
         let h5 =
             H5File::open(bytes, limits).map_err(|e| Error::Keras(format!("{WEIGHTS_H5}: {e}")))?;
         read_h5io_into(&h5, "", &mut file)?;
+        file.hdf5_bytes_read += h5.bytes_read();
     } else if zip.member(WEIGHTS_NPZ).is_some() {
         file.notes.push(ReadNote {
             layer: None,
@@ -118,6 +119,7 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
         None => HashMap::new(),
     };
     let mut new_tensors = Vec::new();
+    let mut layer_objects: HashMap<String, bool> = HashMap::new();
     for info in walk.datasets {
         let logical = info.path.replace('\\', "/");
         let segments: Vec<&str> = logical.split('/').collect();
@@ -141,20 +143,18 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
         };
         t.name = format!("vars/{var}");
         if role == TensorRole::Layer {
-            let (key, owner) = match object {
-                [first, key, owner @ ..]
-                    if *first == "layers" || *first == "_layer_checkpoint_dependencies" =>
-                {
-                    (*key, owner)
-                }
-                [key, owner @ ..] => (*key, owner),
-                [] => ("", &[][..]),
+            let top = top_level_length(h5, &t.path[prefix.len()..], object, &mut layer_objects);
+            let (key, owner) = (object[..top].last().copied().unwrap_or(""), &object[top..]);
+            let in_layers = object.first().is_some_and(|s| is_layers_segment(s)) && top == 2;
+            let entry = if in_layers {
+                keys.get(key).copied()
+            } else {
+                None
             };
-            let entry = keys.get(key).copied();
+            let raw_top = &t.path[prefix.len()..prefix.len() + object[..top].join("/").len()];
             t.layer = Some(match entry.and_then(layer_name) {
                 Some(name) => name.to_string(),
-                None => stored_layer_name(h5, &segments, object.len())
-                    .unwrap_or_else(|| key.to_string()),
+                None => stored_layer_name(h5, raw_top).unwrap_or_else(|| key.to_string()),
             });
             t.owner = owner.join("/");
             if let (Some(entry), Ok(index)) = (entry, var.parse::<usize>())
@@ -174,19 +174,38 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
     Ok(())
 }
 
-/// Keras ≥ 3.6 writes the layer name as attribute `name` on the layer's `vars` group.
-fn stored_layer_name(h5: &H5File, segments: &[&str], object_len: usize) -> Option<String> {
-    // The top-level layer is `layers/<key>` (two segments) or a root attribute (one).
-    let top = if segments.first() == Some(&"layers") {
-        2
-    } else {
-        1
-    };
-    if object_len < top {
-        return None;
+fn is_layers_segment(segment: &str) -> bool {
+    segment == "layers" || segment == "_layer_checkpoint_dependencies"
+}
+
+/// How many leading segments of an object path name the top-level layer: `layers/<key>` for
+/// the layers of a model, else (attributes of a subclassed model) the shortest prefix that is
+/// a layer — has its own `vars` group — so that a list attribute `blocks/dense` resolves to
+/// the `dense` inside it. `raw` is the stored path, whose prefixes are looked up.
+fn top_level_length(
+    h5: &H5File,
+    raw: &str,
+    object: &[&str],
+    known: &mut HashMap<String, bool>,
+) -> usize {
+    if object.first().is_some_and(|s| is_layers_segment(s)) && object.len() >= 2 {
+        return 2;
     }
-    let vars = format!("{}/vars", segments[..top].join("/"));
-    let group = h5.group(&vars).ok()??;
+    for len in 1..object.len() {
+        let raw_prefix = &raw[..object[..len].join("/").len()];
+        let is_layer = *known
+            .entry(raw_prefix.to_string())
+            .or_insert_with(|| matches!(h5.group(&format!("{raw_prefix}/vars")), Ok(Some(_))));
+        if is_layer {
+            return len;
+        }
+    }
+    object.len().max(1).min(object.len())
+}
+
+/// Keras ≥ 3.6 writes the layer name as attribute `name` on the layer's `vars` group.
+fn stored_layer_name(h5: &H5File, raw_object: &str) -> Option<String> {
+    let group = h5.group(&format!("{raw_object}/vars")).ok()??;
     group.string_attribute("name").ok()?
 }
 
@@ -226,6 +245,7 @@ pub fn read_sharded_index(
         let h5 = H5File::open(shard_source.whole(), limits)
             .map_err(|e| Error::Keras(format!("shard {shard}: {e}")))?;
         read_h5io_into(&h5, &format!("{shard}:"), &mut file)?;
+        file.hdf5_bytes_read += h5.bytes_read();
         file.shards.push(shard);
     }
     Ok(file)

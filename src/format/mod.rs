@@ -134,6 +134,9 @@ pub struct KerasFile {
     /// Shard files of sharded weights.
     pub shards: Vec<String>,
     pub notes: Vec<ReadNote>,
+    /// Bytes of HDF5 containers read to describe the file (metadata only: tensor data is
+    /// never read), overlapping reads counted each time.
+    pub hdf5_bytes_read: u64,
 }
 
 impl KerasFile {
@@ -153,6 +156,7 @@ impl KerasFile {
             zip_duplicate_names: false,
             shards: Vec::new(),
             notes: Vec::new(),
+            hdf5_bytes_read: 0,
         }
     }
 
@@ -192,7 +196,9 @@ pub fn read_source(source: &Source, path: Option<&Path>, limits: &Limits) -> Res
                 .slice(offset, source.len() - offset)
                 .ok_or_else(|| Error::NotKeras("HDF5 signature past the end".into()))?;
             let h5 = H5File::open(bytes, limits)?;
-            read_hdf5(&h5)
+            let mut file = read_hdf5(&h5)?;
+            file.hdf5_bytes_read = h5.bytes_read();
+            Ok(file)
         }
         Container::Zip => keras3::read_zip(source, limits),
         Container::Json => keras3::read_sharded_index(source, path, limits),

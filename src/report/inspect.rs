@@ -43,6 +43,7 @@ pub fn to_json(path: &str, file: &KerasFile) -> Value {
         "zip_duplicate_names": file.zip_duplicate_names,
         "shards": file.shards,
         "notes": file.notes,
+        "hdf5_bytes_read": file.hdf5_bytes_read,
     })
 }
 
