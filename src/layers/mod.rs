@@ -10,6 +10,17 @@
 
 use serde_json::Value;
 
+mod activation;
+mod attention;
+mod conv;
+mod dense;
+mod normalization;
+mod preprocessing;
+mod recurrent;
+mod shaping;
+mod util;
+mod wrappers;
+
 /// One dimension: `None` when unknown (the batch axis, a variable sequence length, or a shape
 /// hidden behind a layer whose output cannot be derived).
 pub type Dim = Option<u64>;
@@ -88,6 +99,27 @@ pub struct RuleOutput {
     /// The arithmetic with the numbers filled in, e.g. `4·((4096+1)·256 + 256²) = 4,457,472`.
     /// `None` when the count cannot be derived.
     pub derivation: Option<String>,
+    /// Extra copies of counted weights that a Keras 3 `.weights.h5` file stores in some
+    /// owner's `vars/N` but that `count_params()` counts once (and that `weights` therefore
+    /// does not list): today only SpectralNormalization's own `vars/0`, a copy of the wrapped
+    /// kernel (FORMATS §5.2). Empty for almost every layer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<StoredAlias>,
+}
+
+/// A stored copy of a weight that is listed (and counted) once in [`RuleOutput::weights`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredAlias {
+    /// Owner path of the group holding the copy.
+    pub owner: String,
+    /// Its position among that owner's stored variables (`vars/<index>`), counting the
+    /// owner's listed weights and its aliases together.
+    pub index: usize,
+    /// Short name the copy goes by (`kernel`).
+    pub name: String,
+    /// Owner and short name of the listed weight it copies (same shape).
+    pub of_owner: String,
+    pub of_name: String,
 }
 
 /// Why a rule could not compute the weights of a layer.
@@ -115,12 +147,65 @@ pub trait LayerRule: Sync {
 
 /// The rule for a class name, if there is one.
 pub fn rule_for(class_name: &str) -> Option<&'static dyn LayerRule> {
-    registry().iter().copied().find(|rule| rule.classes().contains(&class_name))
+    registry()
+        .iter()
+        .copied()
+        .find(|rule| rule.classes().contains(&class_name))
 }
+
+/// Every rule known, one list for the public trait and one for the internal computation
+/// (wrappers and RNN cells call nested rules through it). Keep sorted by family.
+macro_rules! rules {
+    ($($rule:expr),* $(,)?) => {
+        static REGISTRY: &[&dyn LayerRule] = &[$(&$rule),*];
+        static COMPUTE: &[&dyn util::Compute] = &[$(&$rule),*];
+    };
+}
+
+rules![
+    dense::DenseRule,
+    dense::EinsumDenseRule,
+    dense::EmbeddingRule,
+    dense::Keras1DenseRule,
+    conv::ConvRule,
+    conv::DepthwiseRule,
+    conv::SeparableRule,
+    conv::LocallyConnectedRule,
+    recurrent::RnnRule,
+    recurrent::ConvLstmRule,
+    recurrent::GenericRnnRule,
+    wrappers::BidirectionalRule,
+    wrappers::TimeDistributedRule,
+    wrappers::SpectralNormalizationRule,
+    normalization::BatchNormalizationRule,
+    normalization::AxisNormalizationRule,
+    attention::MultiHeadAttentionRule,
+    attention::AttentionRule,
+    activation::ActivationWeightsRule,
+    preprocessing::NormalizationRule,
+    preprocessing::RandomFourierFeaturesRule,
+    preprocessing::StftRule,
+    preprocessing::WeightlessPreprocessingRule,
+    shaping::InputRule,
+    shaping::ReshapingRule,
+    shaping::PoolingRule,
+    shaping::SpatialRule,
+    shaping::MergeRule,
+    shaping::IdentityRule,
+    shaping::OpaqueRule,
+];
 
 /// Every rule known. Keep sorted by family.
 pub fn registry() -> &'static [&'static dyn LayerRule] {
-    &[]
+    REGISTRY
+}
+
+/// The internal side of the rule for a class name.
+pub(crate) fn compute_for(class_name: &str) -> Option<&'static dyn util::Compute> {
+    COMPUTE
+        .iter()
+        .copied()
+        .find(|rule| rule.classes().contains(&class_name))
 }
 
 #[cfg(test)]
@@ -133,9 +218,265 @@ mod tests {
         assert_eq!(Dialect::from_keras_version(Some("1.2.2")), Dialect::Keras1);
         assert_eq!(Dialect::from_keras_version(Some("2.0.6")), Dialect::Keras2);
         assert_eq!(Dialect::from_keras_version(Some("2.3.1")), Dialect::Keras2);
-        assert_eq!(Dialect::from_keras_version(Some("2.2.4-tf")), Dialect::TfKeras);
+        assert_eq!(
+            Dialect::from_keras_version(Some("2.2.4-tf")),
+            Dialect::TfKeras
+        );
         assert_eq!(Dialect::from_keras_version(Some("2.4.0")), Dialect::TfKeras);
-        assert_eq!(Dialect::from_keras_version(Some("2.21.0")), Dialect::TfKeras);
+        assert_eq!(
+            Dialect::from_keras_version(Some("2.21.0")),
+            Dialect::TfKeras
+        );
         assert_eq!(Dialect::from_keras_version(Some("3.15.1")), Dialect::Keras3);
+    }
+
+    #[test]
+    fn every_class_has_exactly_one_rule() {
+        let mut seen = std::collections::BTreeSet::new();
+        for rule in registry() {
+            assert!(!rule.classes().is_empty());
+            for class in rule.classes() {
+                assert!(seen.insert(*class), "{class} is claimed by two rules");
+                assert!(rule_for(class).is_some());
+                assert!(compute_for(class).is_some());
+            }
+        }
+        assert!(rule_for("NoSuchLayer").is_none());
+    }
+
+    /// A sane config for every rule, so that one hostile key at a time gets exercised.
+    fn base_config() -> Value {
+        serde_json::json!({
+            "units": 3, "filters": 2, "kernel_size": 2, "input_dim": 5, "output_dim": 4,
+            "num_heads": 2, "key_dim": 2, "equation": "ab,bc->ac", "output_shape": 4,
+            "bias_axes": "c", "target_shape": [-1], "dims": [1], "n": 2, "axes": 1,
+            "cell": {"class_name": "LSTMCell", "config": {"units": 2}},
+            "layer": {"class_name": "Dense", "config": {"units": 2}},
+        })
+    }
+
+    /// No JSON value in any key and no input shape makes a rule panic (and a wrong formula
+    /// would trip the debug assertion in `finish`).
+    #[test]
+    fn hostile_configs_and_shapes_never_panic() {
+        let big = 1u64 << 40;
+        let hostile = [
+            Value::Null,
+            serde_json::json!(-1),
+            serde_json::json!(0),
+            serde_json::json!(1),
+            serde_json::json!(big),
+            serde_json::json!(u64::MAX),
+            serde_json::json!(i64::MIN),
+            serde_json::json!(1.5),
+            serde_json::json!("x"),
+            serde_json::json!([]),
+            serde_json::json!([2, 3, 4]),
+            serde_json::json!([[1, 2], [3, 4]]),
+            serde_json::json!([null, -1]),
+            serde_json::json!({}),
+            serde_json::json!(true),
+            serde_json::json!({"class_name": "Bidirectional", "config": {"layer": "{'class_name': 'GRU'"}}),
+            serde_json::json!({"class_name": "QuantizedDTypePolicy", "config": {"mode": "int4"}}),
+        ];
+        let keys = [
+            "units",
+            "filters",
+            "kernel_size",
+            "strides",
+            "dilation_rate",
+            "padding",
+            "data_format",
+            "groups",
+            "use_bias",
+            "input_dim",
+            "output_dim",
+            "axis",
+            "center",
+            "scale",
+            "renorm",
+            "num_heads",
+            "key_dim",
+            "value_dim",
+            "output_shape",
+            "use_gate",
+            "equation",
+            "bias_axes",
+            "target_shape",
+            "dims",
+            "n",
+            "size",
+            "cropping",
+            "pool_size",
+            "keepdims",
+            "axes",
+            "mode",
+            "cell",
+            "layer",
+            "backward_layer",
+            "merge_mode",
+            "shared_axes",
+            "depth_multiplier",
+            "implementation",
+            "reset_after",
+            "lora_rank",
+            "dtype",
+            "return_state",
+            "return_sequences",
+            "time_major",
+            "batch_shape",
+            "tie_weights",
+            "mean",
+            "frame_length",
+            "fft_length",
+            "virtual_batch_size",
+            "output_padding",
+            "consume_less",
+            "nb_feature",
+            "trainable",
+            "concat_axis",
+        ];
+        let shapes: Vec<Vec<Shape>> = vec![
+            vec![],
+            vec![vec![]],
+            vec![vec![None, Some(big), Some(big)]],
+            vec![
+                vec![None, Some(0), Some(3), Some(2)],
+                vec![None, Some(7), Some(1), Some(2)],
+            ],
+            vec![vec![Some(u64::MAX); 6]],
+        ];
+        // tf.keras differs from Keras 3 only in names and broadcast shapes: Keras 1 and 3
+        // cover every code path that reads the config.
+        let dialects = [Dialect::Keras1, Dialect::Keras3];
+        let mut calls = 0usize;
+        for rule in registry() {
+            for class in rule.classes() {
+                for dialect in dialects {
+                    for key in keys {
+                        for value in &hostile {
+                            let mut config = base_config();
+                            config[key] = value.clone();
+                            for inputs in &shapes {
+                                let layer = LayerCfg {
+                                    class_name: class,
+                                    config: &config,
+                                    dialect,
+                                };
+                                let _ = rule.apply(layer, inputs);
+                                calls += 1;
+                            }
+                        }
+                    }
+                    for config in [Value::Null, serde_json::json!([1]), serde_json::json!("s")] {
+                        for inputs in [vec![], vec![vec![]], vec![vec![None; 6]]] {
+                            let layer = LayerCfg {
+                                class_name: class,
+                                config: &config,
+                                dialect,
+                            };
+                            let _ = rule.apply(layer, &inputs);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(calls > 100_000);
+    }
+
+    /// Several hostile keys at once, chosen by a fixed pseudo-random sequence.
+    #[test]
+    fn mixed_hostile_configs_never_panic() {
+        let values = [
+            serde_json::json!(0),
+            serde_json::json!(1),
+            serde_json::json!(2),
+            serde_json::json!(7),
+            serde_json::json!(1u64 << 33),
+            serde_json::json!(-2),
+            serde_json::json!([1, 2]),
+            serde_json::json!([3]),
+            serde_json::json!([]),
+            serde_json::json!(null),
+            serde_json::json!(false),
+            serde_json::json!(true),
+            serde_json::json!("same"),
+            serde_json::json!("causal"),
+            serde_json::json!("channels_first"),
+            serde_json::json!("int4"),
+            serde_json::json!("...b,bc->...c"),
+            serde_json::json!("abc,cd->abd"),
+        ];
+        let keys = [
+            "units",
+            "filters",
+            "kernel_size",
+            "strides",
+            "padding",
+            "data_format",
+            "groups",
+            "use_bias",
+            "axis",
+            "num_heads",
+            "key_dim",
+            "value_dim",
+            "output_shape",
+            "equation",
+            "bias_axes",
+            "implementation",
+            "reset_after",
+            "lora_rank",
+            "depth_multiplier",
+            "output_padding",
+            "return_state",
+            "return_sequences",
+            "merge_mode",
+            "use_gate",
+            "center",
+            "scale",
+            "shared_axes",
+            "size",
+            "pool_size",
+            "keepdims",
+            "block_size",
+        ];
+        let shapes: Vec<Vec<Shape>> = vec![
+            vec![vec![None, Some(5), Some(6)]],
+            vec![
+                vec![None, Some(3), Some(4), Some(5), Some(6)],
+                vec![None, Some(2), Some(3)],
+            ],
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        for rule in registry() {
+            for class in rule.classes() {
+                for _ in 0..150 {
+                    let mut config = base_config();
+                    for _ in 0..4 {
+                        config[keys[next(keys.len())]] = values[next(values.len())].clone();
+                    }
+                    if next(4) == 0 {
+                        let mode = ["int8", "int4", "float8"][next(3)];
+                        config["dtype"] = serde_json::json!({"class_name": "QuantizedDTypePolicy",
+                            "config": {"mode": mode}});
+                    }
+                    let dialect = [Dialect::Keras1, Dialect::TfKeras, Dialect::Keras3][next(3)];
+                    for inputs in &shapes {
+                        let layer = LayerCfg {
+                            class_name: class,
+                            config: &config,
+                            dialect,
+                        };
+                        let _ = rule.apply(layer, inputs);
+                    }
+                }
+            }
+        }
     }
 }
