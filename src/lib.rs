@@ -1,13 +1,21 @@
 //! kerascope: open Keras model files of every generation and tell the truth about them,
 //! without Python, TensorFlow or network access.
+//!
+//! The data flows one way: bytes → [`container`] (HDF5, zip) → [`format`] (one description
+//! of the file) → [`graph`] (normalized config) → [`shape`] (inferred shapes, through the
+//! [`layers`] rules) → [`audit`] (findings) → [`report`].
 
-pub mod layers;
-
+pub mod analysis;
+pub mod audit;
 pub mod container;
 pub mod error;
+pub mod format;
+pub mod graph;
+pub mod layers;
 pub mod limits;
+pub mod report;
+pub mod shape;
 
+pub use analysis::{Analysis, analyze, analyze_path, analyze_path_with_config, load_config};
 pub use error::{Error, Result};
 pub use limits::Limits;
-pub mod format;
-pub mod report;

@@ -5,9 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use kerascope::Limits;
+use kerascope::audit::{self, Severity};
 use kerascope::format::read_path;
-use kerascope::report::inspect;
+use kerascope::layers::Dialect;
+use kerascope::report::formula as report_formula;
+use kerascope::report::{check, inspect, summary};
+use kerascope::{Limits, analyze_path_with_config, load_config};
 
 #[derive(Parser)]
 #[command(
@@ -30,22 +33,255 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+    /// Check files: every layer's stored tensors against its config, and the file's structure.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+        /// Exit 1 when a finding at or above this severity is found.
+        #[arg(long, default_value = "error")]
+        fail_on: Severity,
+        /// Show findings at or above this severity in text output.
+        #[arg(long, default_value = "info")]
+        show: Severity,
+        /// Architecture for weights-only files: a model.to_json() / config.json file, or a
+        /// Keras file that stores a config.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// The `model.summary()` table, from the file alone: layers, output shapes, parameters.
+    Summary {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+        /// Mimic the look of Keras 3 (box table) or Keras 2 / tf.keras (underscores).
+        #[arg(long, value_enum, default_value_t = SummaryStyle::Keras3)]
+        style: SummaryStyle,
+        /// Show each layer's arithmetic under its row.
+        #[arg(long)]
+        explain: bool,
+        /// Show the layers of nested models as indented rows.
+        #[arg(long)]
+        expand_nested: bool,
+        /// Maximum width (default: the terminal's, 80 when piped).
+        #[arg(long)]
+        width: Option<usize>,
+        /// Architecture for a weights-only file (see `check --config`).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// The calculator: a layer's weights and the arithmetic of its count, no file needed.
+    ///
+    /// Example: kerascope formula LSTM units=256 input_dim=4096
+    Formula {
+        /// Layer class (Keras 1 and Keras 3 names: Convolution2D, Conv2D, ...).
+        #[arg(required_unless_present = "list")]
+        class: Option<String>,
+        /// Arguments as key=value (units=256, kernel_size=3,3, input_shape=16,4096).
+        args: Vec<String>,
+        /// List the classes known.
+        #[arg(long)]
+        list: bool,
+        /// Whose tensors to show (Keras 1 stores split gates, for instance).
+        #[arg(long, value_enum, default_value_t = DialectArg::Keras3)]
+        dialect: DialectArg,
+    },
+    /// Explain finding codes: every code, or one in full.
+    Rule { code: Option<String> },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DialectArg {
+    Keras1,
+    Keras2,
+    TfKeras,
+    Keras3,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum OutputFormat {
     Text,
     Json,
+    Markdown,
 }
 
-/// Exit statuses: 0 clean, 1 findings, 2 a file could not be read.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SummaryStyle {
+    Keras3,
+    Keras2,
+}
+
+/// Exit statuses: 0 clean, 1 findings at or above `--fail-on`, 2 a file could not be read.
+const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Inspect { files, format } => inspect_files(&files, format),
+        Command::Check {
+            files,
+            format,
+            fail_on,
+            show,
+            config,
+        } => match architecture(config.as_deref()) {
+            Ok(config) => check_files(&files, format, fail_on, show, config),
+            Err(code) => code,
+        },
+        Command::Summary {
+            file,
+            format,
+            style,
+            explain,
+            expand_nested,
+            width,
+            config,
+        } => match architecture(config.as_deref()) {
+            Ok(config) => summarize(&file, format, style, explain, expand_nested, width, config),
+            Err(code) => code,
+        },
+        Command::Formula {
+            class,
+            args,
+            list,
+            dialect,
+        } => formula(class.as_deref(), &args, list, dialect),
+        Command::Rule { code } => explain_rule(code.as_deref()),
     }
+}
+
+fn formula(class: Option<&str>, args: &[String], list: bool, dialect: DialectArg) -> ExitCode {
+    if list {
+        for class in report_formula::classes() {
+            println!("{class}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let dialect = match dialect {
+        DialectArg::Keras1 => Dialect::Keras1,
+        DialectArg::Keras2 => Dialect::Keras2,
+        DialectArg::TfKeras => Dialect::TfKeras,
+        DialectArg::Keras3 => Dialect::Keras3,
+    };
+    match report_formula::explain(class.unwrap_or_default(), args, dialect) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kerascope: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn explain_rule(code: Option<&str>) -> ExitCode {
+    let Some(code) = code else {
+        for d in audit::docs() {
+            println!(
+                "{}  {:8} {:24} {}",
+                d.code,
+                d.severity.as_str(),
+                d.name,
+                d.summary
+            );
+        }
+        return ExitCode::SUCCESS;
+    };
+    match audit::doc(code) {
+        Some(d) => {
+            println!("{} {} ({})\n", d.code, d.name, d.severity.as_str());
+            println!("What it finds: {}\n", d.summary);
+            println!("Why it matters: {}\n", d.why);
+            println!("Example: {}", d.example);
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("kerascope: no finding code {code:?} (`kerascope rule` lists them)");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Loads `--config`, or says why not.
+fn architecture(path: Option<&std::path::Path>) -> Result<Option<serde_json::Value>, ExitCode> {
+    let Some(path) = path else { return Ok(None) };
+    load_config(path, &Limits::default())
+        .map(Some)
+        .map_err(|e| {
+            eprintln!("kerascope: {}: {e}", path.display());
+            ExitCode::from(EXIT_ERROR)
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarize(
+    path: &std::path::Path,
+    format: OutputFormat,
+    style: SummaryStyle,
+    explain: bool,
+    expand_nested: bool,
+    width: Option<usize>,
+    config: Option<serde_json::Value>,
+) -> ExitCode {
+    use std::io::IsTerminal;
+    let label = path.display().to_string();
+    let analysis = match analyze_path_with_config(path, &Limits::default(), config) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("kerascope: {label}: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let built = summary::build(&analysis);
+    let tty = std::io::stdout().is_terminal();
+    match format {
+        OutputFormat::Json => {
+            let doc = summary::to_json(&label, &analysis, &built);
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        OutputFormat::Text | OutputFormat::Markdown => {
+            let options = summary::RenderOptions {
+                style: match (format, style) {
+                    (OutputFormat::Markdown, _) => summary::Style::Markdown,
+                    (_, SummaryStyle::Keras2) => summary::Style::Keras2,
+                    _ => summary::Style::Keras3,
+                },
+                width: width.unwrap_or_else(|| terminal_width(tty)),
+                explain,
+                expand_nested,
+                color: tty && std::env::var_os("NO_COLOR").is_none(),
+            };
+            print!("{}", summary::render(&built, &options));
+            let problems: Vec<_> = analysis
+                .findings
+                .iter()
+                .filter(|f| f.severity >= Severity::Warning)
+                .collect();
+            for f in problems {
+                let layer = f
+                    .layer
+                    .as_deref()
+                    .map(|l| format!("{l}: "))
+                    .unwrap_or_default();
+                println!(" {} {} {layer}{}", f.code, f.severity.as_str(), f.message);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// The terminal's width (`COLUMNS`), or 80 when output is piped.
+fn terminal_width(tty: bool) -> usize {
+    if !tty {
+        return 80;
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(120)
 }
 
 fn inspect_files(files: &[PathBuf], format: OutputFormat) -> ExitCode {
@@ -56,7 +292,9 @@ fn inspect_files(files: &[PathBuf], format: OutputFormat) -> ExitCode {
         let label = path.display().to_string();
         match read_path(path, &limits) {
             Ok(file) => match format {
-                OutputFormat::Text => print!("{}", inspect::to_text(&label, &file)),
+                OutputFormat::Text | OutputFormat::Markdown => {
+                    print!("{}", inspect::to_text(&label, &file))
+                }
                 OutputFormat::Json => documents.push(inspect::to_json(&label, &file)),
             },
             Err(e) => {
@@ -79,6 +317,60 @@ fn inspect_files(files: &[PathBuf], format: OutputFormat) -> ExitCode {
     }
     if failed {
         ExitCode::from(EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn check_files(
+    files: &[PathBuf],
+    format: OutputFormat,
+    fail_on: Severity,
+    show: Severity,
+    config: Option<serde_json::Value>,
+) -> ExitCode {
+    let limits = Limits::default();
+    let mut entries = Vec::new();
+    let (mut errors, mut failing, mut clean, mut with_findings) = (0, 0, 0, 0);
+    for path in files {
+        let label = path.display().to_string();
+        match analyze_path_with_config(path, &limits, config.clone()) {
+            Ok(analysis) => {
+                if analysis.findings.iter().any(|f| f.severity >= fail_on) {
+                    failing += 1;
+                }
+                match check::Status::of(&analysis) {
+                    check::Status::Clean => clean += 1,
+                    _ => with_findings += 1,
+                }
+                match format {
+                    OutputFormat::Text | OutputFormat::Markdown => {
+                        print!("{}", check::file_text(&label, &analysis, show))
+                    }
+                    OutputFormat::Json => entries.push(check::file_json(&label, &analysis)),
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                eprintln!("kerascope: {label}: {e}");
+                if format == OutputFormat::Json {
+                    entries.push(check::error_json(&label, &e.to_string()));
+                }
+            }
+        }
+    }
+    if format == OutputFormat::Json {
+        let doc = serde_json::json!({
+            "schema": check::SCHEMA,
+            "files": entries,
+            "totals": {"files": files.len(), "clean": clean, "findings": with_findings, "errors": errors},
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    if errors > 0 {
+        ExitCode::from(EXIT_ERROR)
+    } else if failing > 0 {
+        ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
     }

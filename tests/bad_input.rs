@@ -28,8 +28,14 @@ fn bad_fixtures_give_a_clear_error() {
     let expectations = [
         ("not_keras_dataset.h5", "HDF5 file without Keras structure"),
         ("zip_without_config.keras", "without config.json"),
-        ("config_not_object.keras", "config.json is not a JSON object"),
-        ("layer_without_group.h5", "listed in layer_names but has no group"),
+        (
+            "config_not_object.keras",
+            "config.json is not a JSON object",
+        ),
+        (
+            "layer_without_group.h5",
+            "listed in layer_names but has no group",
+        ),
         ("random_bytes.h5", "not a Keras file"),
         ("truncated.h5", "HDF5"),
     ];
@@ -90,7 +96,7 @@ fn byte_flips_in_metadata_read_or_fail_cleanly() {
             let mut bytes = original.clone();
             for _ in 0..4 {
                 let at = rng.next() as usize % window;
-                let at = if rng.next() % 2 == 0 {
+                let at = if rng.next().is_multiple_of(2) {
                     at
                 } else {
                     original.len() - 1 - at

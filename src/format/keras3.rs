@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::naming::{keras3_keys, layer_name, var_name};
-use super::{Format, KerasFile, ReadNote, TensorRole, parse_json, tensor};
+use super::{Format, KerasFile, NoteKind, ReadNote, TensorRole, parse_json, tensor};
 use crate::container::hdf5::H5File;
 use crate::container::source::Source;
 use crate::container::zip::ZipFile;
@@ -47,6 +47,7 @@ pub fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
                 file.metadata = Some(metadata);
             }
             Err(e) => file.notes.push(ReadNote {
+                kind: NoteKind::BadMetadata,
                 layer: None,
                 message: e.to_string(),
             }),
@@ -67,11 +68,13 @@ pub fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
         file.hdf5_bytes_read += h5.bytes_read();
     } else if zip.member(WEIGHTS_NPZ).is_some() {
         file.notes.push(ReadNote {
+            kind: NoteKind::WeightsNotRead,
             layer: None,
             message: format!("weights are stored as {WEIGHTS_NPZ}, which kerascope does not read yet: tensors unknown"),
         });
     } else {
         file.notes.push(ReadNote {
+            kind: NoteKind::NoWeights,
             layer: None,
             message: format!("no {WEIGHTS_H5} member: the archive stores no weights"),
         });
@@ -215,6 +218,7 @@ pub fn read_sharded_index(
     source: &Source,
     path: Option<&Path>,
     limits: &Limits,
+    config: Option<Value>,
 ) -> Result<KerasFile> {
     let index = parse_json(source.bytes(), "JSON file", limits)?;
     let Some(weight_map) = index.get("weight_map").and_then(Value::as_object) else {
@@ -224,6 +228,7 @@ pub fn read_sharded_index(
     };
     let mut file = KerasFile::new(Format::Keras3WeightsSharded);
     file.dialect = Dialect::Keras3;
+    file.model_config = config;
     let mut shards = BTreeSet::new();
     for files in weight_map.values() {
         let names: Vec<&str> = match files {

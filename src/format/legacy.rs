@@ -7,7 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Format, KerasFile, ReadNote, TensorRole, parse_json, strip_tf_suffix, tensor};
+use super::{
+    Format, KerasFile, NoteKind, ReadNote, TensorRole, parse_json, strip_tf_suffix, tensor,
+};
 use crate::container::hdf5::{DatasetInfo, H5File, H5Group, join};
 use crate::error::{Error, Result};
 use crate::layers::Dialect;
@@ -76,6 +78,7 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
         match parse_json(text.as_bytes(), "training_config", limits) {
             Ok(config) => file.training_config = Some(config),
             Err(e) => file.notes.push(ReadNote {
+                kind: NoteKind::BadMetadata,
                 layer: None,
                 message: e.to_string(),
             }),
@@ -146,6 +149,7 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
             file.tensors.push(t);
         } else if !listed.contains(&info.path) {
             file.notes.push(ReadNote {
+                kind: NoteKind::UnlistedDataset,
                 layer: None,
                 message: format!(
                     "dataset /{} ({:?} {}) is stored but no weight_names entry lists it",
@@ -180,6 +184,7 @@ fn read_layer_weights(
                 listed.insert(path);
             }
             None => file.notes.push(ReadNote {
+                kind: NoteKind::WeightWithoutDataset,
                 layer: Some(layer.to_string()),
                 message: format!(
                     "weight {weight_name:?} is listed in weight_names but has no dataset"

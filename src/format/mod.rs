@@ -105,8 +105,25 @@ impl Tensor {
 /// A structural problem that does not stop the read (it becomes a finding).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReadNote {
+    pub kind: NoteKind,
     pub layer: Option<String>,
     pub message: String,
+}
+
+/// What kind of problem a [`ReadNote`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// A `weight_names` entry with no dataset.
+    WeightWithoutDataset,
+    /// A dataset no `weight_names` entry lists.
+    UnlistedDataset,
+    /// `training_config` / `metadata.json` unreadable.
+    BadMetadata,
+    /// Weights stored in a form kerascope does not read (`model.weights.npz`).
+    WeightsNotRead,
+    /// An archive with no weights member.
+    NoWeights,
 }
 
 /// Everything kerascope knows about one file after reading its metadata.
@@ -188,31 +205,67 @@ pub fn read_path(path: &Path, limits: &Limits) -> Result<KerasFile> {
     read_source(&source, Some(path), limits)
 }
 
+/// Reads a weights-only file with its architecture given apart (`model.to_json()`, or the
+/// `config.json` of a `.keras`): the config names Keras 3 `vars/N` and lets every tensor be
+/// checked. A file that stores its own config keeps it.
+pub fn read_path_with_config(
+    path: &Path,
+    limits: &Limits,
+    config: Option<Value>,
+) -> Result<KerasFile> {
+    let source = Source::open(path)?;
+    read_with_config(&source, Some(path), limits, config)
+}
+
 /// Reads bytes already in memory (`path` only locates shard files).
 pub fn read_source(source: &Source, path: Option<&Path>, limits: &Limits) -> Result<KerasFile> {
-    match sniff(source.bytes()) {
+    read_with_config(source, path, limits, None)
+}
+
+fn read_with_config(
+    source: &Source,
+    path: Option<&Path>,
+    limits: &Limits,
+    config: Option<Value>,
+) -> Result<KerasFile> {
+    let mut file = match sniff(source.bytes()) {
         Container::Hdf5 { offset } => {
             let bytes = source
                 .slice(offset, source.len() - offset)
                 .ok_or_else(|| Error::NotKeras("HDF5 signature past the end".into()))?;
             let h5 = H5File::open(bytes, limits)?;
-            let mut file = read_hdf5(&h5)?;
+            let mut file = read_hdf5(&h5, config.clone())?;
             file.hdf5_bytes_read = h5.bytes_read();
             Ok(file)
         }
         Container::Zip => keras3::read_zip(source, limits),
-        Container::Json => keras3::read_sharded_index(source, path, limits),
+        Container::Json => keras3::read_sharded_index(source, path, limits, config.clone()),
         Container::Pickle => Err(Error::NotKeras(
             "a Python pickle stream (not loaded: unpickling runs code)".into(),
         )),
         Container::Unknown => Err(Error::NotKeras(
             "neither HDF5, zip nor JSON (unrecognised first bytes)".into(),
         )),
+    }?;
+    if file.model_config.is_none()
+        && let Some(config) = config
+    {
+        // `to_json()` puts keras_version/backend beside class_name: they name the dialect.
+        if file.keras_version.is_none() {
+            file.keras_version = config
+                .get("keras_version")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            file.dialect = Dialect::from_keras_version(file.keras_version.as_deref());
+        }
+        file.model_config = Some(config);
     }
+    Ok(file)
 }
 
-/// Decides which HDF5 flavour a container holds (FORMATS.md §0) and reads it.
-pub fn read_hdf5(h5: &H5File) -> Result<KerasFile> {
+/// Decides which HDF5 flavour a container holds (FORMATS.md §0) and reads it. `config` is
+/// an architecture given apart, used to name Keras 3 `vars/N`.
+pub fn read_hdf5(h5: &H5File, config: Option<Value>) -> Result<KerasFile> {
     let root = h5.root()?;
     if root.has_attribute("model_config")? {
         return legacy::read(h5, Format::LegacyH5Full);
@@ -225,7 +278,7 @@ pub fn read_hdf5(h5: &H5File) -> Result<KerasFile> {
     }
     let (groups, _) = root.member_names()?;
     if groups.iter().any(|g| is_h5io_root_group(g)) {
-        return keras3::read_h5io(h5, Format::Keras3WeightsH5, None);
+        return keras3::read_h5io(h5, Format::Keras3WeightsH5, config);
     }
     Err(Error::NotKeras(format!(
         "an HDF5 file without Keras structure (no model_config, layer_names or layers/ group; top-level groups: {})",
@@ -246,7 +299,7 @@ fn is_h5io_root_group(name: &str) -> bool {
 }
 
 /// Parses JSON text under the size limit. serde_json bounds nesting depth itself (128).
-pub(crate) fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
+pub fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
     if text.len() > limits.max_config_bytes {
         return Err(Error::Limit(format!(
             "{what} is {} bytes (limit {})",

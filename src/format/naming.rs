@@ -151,16 +151,28 @@ pub fn var_name(entry: &Value, owner: &[&str], index: usize, dialect: Dialect) -
             &[],
         )
         .ok()?;
-    output
+    let same_owner = |candidate: &str| {
+        let segments: Vec<&str> = candidate.split('/').filter(|s| !s.is_empty()).collect();
+        segments.len() == owner.len() && segments.iter().zip(owner).all(|(a, b)| same_segment(a, b))
+    };
+    // The owner's stored variables: its listed weights, with the stored copies (aliases)
+    // inserted at their positions.
+    let mut stored: Vec<String> = output
         .weights
         .iter()
-        .filter(|w| {
-            let segments: Vec<&str> = w.owner.split('/').filter(|s| !s.is_empty()).collect();
-            segments.len() == owner.len()
-                && segments.iter().zip(owner).all(|(a, b)| same_segment(a, b))
-        })
-        .nth(index)
+        .filter(|w| same_owner(&w.owner))
         .map(|w| w.name.clone())
+        .collect();
+    let mut aliases: Vec<_> = output
+        .aliases
+        .iter()
+        .filter(|a| same_owner(&a.owner))
+        .collect();
+    aliases.sort_by_key(|a| a.index);
+    for alias in aliases {
+        stored.insert(alias.index.min(stored.len()), alias.name.clone());
+    }
+    stored.into_iter().nth(index)
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use super::{human_bytes, thousands, tuple};
+use super::summary::{Style, keras_bytes};
+use super::{thousands, tuple};
 use crate::format::{KerasFile, TensorRole};
 
 /// Version of the `inspect --format json` document.
@@ -90,7 +91,7 @@ pub fn to_text(path: &str, file: &KerasFile) -> String {
         out,
         "{} layers stored, {layer_tensors} weight tensors, {stored} parameters ({})",
         file.layer_names.len(),
-        human_bytes(bytes(file, TensorRole::Layer))
+        keras_bytes(bytes(file, TensorRole::Layer), Style::Keras3)
     );
     let name_width = file
         .tensors_of(TensorRole::Layer)

@@ -1,6 +1,9 @@
 //! Reports: what the user sees, as text for people and JSON for machines.
 
+pub mod check;
+pub mod formula;
 pub mod inspect;
+pub mod summary;
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {
@@ -13,22 +16,6 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-/// Byte sizes the way Keras 3's summary prints them (`1.23 KB`, `4.50 MB`).
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.2} {}", UNITS[unit])
-    }
 }
 
 /// `(3, 4)`, `(4,)`, `()` — Python's tuple notation, as Keras prints shapes.
@@ -59,7 +46,5 @@ mod tests {
         assert_eq!(tuple(&[4096, 1024]), "(4096, 1024)");
         assert_eq!(tuple(&[7]), "(7,)");
         assert_eq!(tuple(&[]), "()");
-        assert_eq!(human_bytes(880), "880 B");
-        assert_eq!(human_bytes(17_829_888), "17.00 MB");
     }
 }

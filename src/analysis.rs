@@ -1,0 +1,99 @@
+//! One file, analysed: read, config normalized into a graph, shapes inferred, rules applied,
+//! tensors compared, findings gathered. Every command starts here.
+
+use std::path::Path;
+
+use crate::audit::params::{self, LayerCheck};
+use crate::audit::{Finding, read};
+use serde_json::Value;
+
+use crate::container::sniff::{Container, sniff};
+use crate::container::source::Source;
+use crate::error::{Error, Result};
+use crate::format::{KerasFile, TensorRole, parse_json, read_path, read_path_with_config};
+use crate::graph::{Model, ModelKind, parse_model};
+use crate::limits::Limits;
+use crate::shape::{ModelResult, analyze as infer};
+
+/// Everything kerascope knows about one file.
+#[derive(Debug)]
+pub struct Analysis {
+    pub file: KerasFile,
+    /// The normalized model graph, when the file has a usable config.
+    pub model: Option<Model>,
+    /// Shapes and rule outputs through the graph.
+    pub result: Option<ModelResult>,
+    /// Per top-level layer: expected against stored.
+    pub layers: Vec<LayerCheck>,
+    pub findings: Vec<Finding>,
+}
+
+/// Reads and analyses a file.
+pub fn analyze_path(path: &Path, limits: &Limits) -> Result<Analysis> {
+    Ok(analyze(read_path(path, limits)?))
+}
+
+/// Reads and analyses a weights-only file with an architecture given apart (see
+/// [`load_config`]).
+pub fn analyze_path_with_config(
+    path: &Path,
+    limits: &Limits,
+    config: Option<Value>,
+) -> Result<Analysis> {
+    Ok(analyze(read_path_with_config(path, limits, config)?))
+}
+
+/// An architecture for a weights-only file: a JSON file (`model.to_json()`, a `.keras`
+/// `config.json`), or any Keras file that stores a config (its config is taken).
+pub fn load_config(path: &Path, limits: &Limits) -> Result<Value> {
+    let source = Source::open(path)?;
+    if sniff(source.bytes()) == Container::Json {
+        let value = parse_json(source.bytes(), "architecture JSON", limits)?;
+        if value.get("class_name").is_some() {
+            return Ok(value);
+        }
+        return Err(Error::Keras(
+            "the architecture JSON has no class_name (expected model.to_json() or config.json)"
+                .into(),
+        ));
+    }
+    read_path(path, limits)?
+        .model_config
+        .ok_or_else(|| Error::Keras("the file given as --config stores no model config".into()))
+}
+
+/// Analyses a file already read.
+pub fn analyze(file: KerasFile) -> Analysis {
+    let mut findings = read::check(&file);
+    let model = match file
+        .model_config
+        .as_ref()
+        .map(|c| parse_model(c, file.dialect))
+    {
+        Some(Ok(model)) => Some(model),
+        Some(Err(e)) => {
+            findings.push(Finding::new(&read::BAD_CONFIG, None, e.to_string()));
+            None
+        }
+        None => None,
+    };
+    let stored_shapes = |layer: &str| -> Vec<Vec<u64>> {
+        file.tensors_of(TensorRole::Layer)
+            .filter(|t| t.layer.as_deref() == Some(layer))
+            .map(|t| t.shape.clone())
+            .collect()
+    };
+    let result = model
+        .as_ref()
+        .filter(|m| m.kind != ModelKind::Subclassed)
+        .map(|m| infer(m, file.dialect, &[], &stored_shapes));
+    let (layers, param_findings) = params::check(&file, result.as_ref());
+    findings.extend(param_findings);
+    Analysis {
+        file,
+        model,
+        result,
+        layers,
+        findings,
+    }
+}

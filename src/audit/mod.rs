@@ -1,0 +1,108 @@
+//! Findings: each has a stable code, a severity, the layer it concerns and a one-line message.
+//! Every code is documented next to the check that emits it (a [`RuleDoc`] constant in the
+//! check's module); [`docs`] gathers them for `kerascope rule`.
+
+pub mod params;
+pub mod read;
+
+use serde::Serialize;
+
+/// How bad a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "info" => Ok(Severity::Info),
+            "warning" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            _ => Err(format!("unknown severity {s:?} (info, warning, error)")),
+        }
+    }
+}
+
+/// The documentation of one finding code, kept beside its check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RuleDoc {
+    pub code: &'static str,
+    /// A short kebab-case name: `shape-mismatch`.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// What it finds.
+    pub summary: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+    /// An example message.
+    pub example: &'static str,
+}
+
+/// One finding about one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub layer: Option<String>,
+    pub message: String,
+}
+
+impl Finding {
+    pub fn new(doc: &RuleDoc, layer: Option<&str>, message: impl Into<String>) -> Finding {
+        Finding {
+            code: doc.code,
+            severity: doc.severity,
+            layer: layer.map(str::to_string),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every documented finding code, in code order.
+pub fn docs() -> Vec<&'static RuleDoc> {
+    let mut all: Vec<&'static RuleDoc> = read::DOCS.iter().chain(params::DOCS).copied().collect();
+    all.sort_by_key(|d| d.code);
+    all
+}
+
+/// The documentation of one code (case-insensitive), or of one name.
+pub fn doc(code_or_name: &str) -> Option<&'static RuleDoc> {
+    docs()
+        .into_iter()
+        .find(|d| d.code.eq_ignore_ascii_case(code_or_name) || d.name == code_or_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_documented() {
+        let all = docs();
+        let mut codes: Vec<&str> = all.iter().map(|d| d.code).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len(), "duplicate finding code");
+        for d in all {
+            assert!(
+                !d.summary.is_empty() && !d.why.is_empty() && !d.example.is_empty(),
+                "{}",
+                d.code
+            );
+        }
+    }
+}

@@ -1,0 +1,585 @@
+//! The comparison at the heart of kerascope (P1xx): every layer's expected weights, from its
+//! config through the layer rules, against the tensors the file stores, tensor by tensor.
+
+use serde::Serialize;
+
+use super::{Finding, RuleDoc, Severity};
+use crate::format::naming::to_snake_case;
+use crate::format::{Format, KerasFile, NoteKind, Tensor, TensorRole};
+use crate::layers::ExpectedWeight;
+use crate::report::tuple;
+use crate::shape::{Expected, LayerResult, ModelResult};
+
+pub const SHAPE_MISMATCH: RuleDoc = RuleDoc {
+    code: "P101",
+    name: "shape-mismatch",
+    severity: Severity::Error,
+    summary: "A stored tensor's shape differs from the shape the layer's config implies.",
+    why: "Keras refuses to load the weights, or (with skip_mismatch) silently leaves the layer untrained; \
+          a file whose tensors do not fit its config was edited, mixed up with another model, or crafted.",
+    example: "lstm_1: kernel is (4095, 1024); the config implies (4096, 1024) — LSTM 4·((4096+1)·256 + 256²) = 4,457,472",
+};
+
+pub const MISSING_TENSOR: RuleDoc = RuleDoc {
+    code: "P102",
+    name: "missing-tensor",
+    severity: Severity::Error,
+    summary: "The config implies a weight the file does not store.",
+    why: "Loading fails, or the layer runs with freshly initialised values.",
+    example: "dense_2: bias (10,) is implied by the config but not stored",
+};
+
+pub const UNEXPECTED_TENSOR: RuleDoc = RuleDoc {
+    code: "P103",
+    name: "unexpected-tensor",
+    severity: Severity::Error,
+    summary: "The file stores a tensor that the layer's config does not create.",
+    why: "Keras cannot place it: loading fails, or the extra bytes ride along unseen.",
+    example: "dense_1: extra:0 (65536, 32768) is stored but the config creates no such weight",
+};
+
+pub const COUNT_MISMATCH: RuleDoc = RuleDoc {
+    code: "P104",
+    name: "count-mismatch",
+    severity: Severity::Error,
+    summary: "A layer stores a different number of parameters than its config implies.",
+    why: "The stored tensors cannot be the weights of this layer.",
+    example: "conv2d: stores 1,200 parameters; the config implies 896 — (3·3·3+1)·32 = 896",
+};
+
+pub const NO_RULE: RuleDoc = RuleDoc {
+    code: "P105",
+    name: "no-rule",
+    severity: Severity::Info,
+    summary: "A layer class kerascope has no rule for (a custom layer, or a built-in not yet covered).",
+    why: "Its stored tensors are reported but cannot be checked against its config.",
+    example: "attention_3: no rule for class AttentionWithContext; 3 stored tensors (4,224 parameters) not checked",
+};
+
+pub const UNVERIFIABLE: RuleDoc = RuleDoc {
+    code: "P106",
+    name: "unverifiable",
+    severity: Severity::Info,
+    summary: "A layer's expected shapes cannot be derived: its input shape is hidden upstream (a Lambda, a TF op, a custom layer).",
+    why: "The stored tensors are reported but only their names could be checked.",
+    example: "dense_3: input shape unknown: upstream layer lambda_1 (Lambda) has no output_shape; 2 stored tensors (1,290 parameters) not checked",
+};
+
+pub const NO_CONFIG: RuleDoc = RuleDoc {
+    code: "P107",
+    name: "no-config",
+    severity: Severity::Info,
+    summary: "A weights-only file (or a subclassed model): there is no layer list to check the tensors against.",
+    why: "Only the stored tensors can be reported; give the architecture to check them.",
+    example: "weights only: no model config stored; 12 tensors (51,601 parameters) not checked",
+};
+
+pub const INPUT_FROM_TENSORS: RuleDoc = RuleDoc {
+    code: "P108",
+    name: "input-from-tensors",
+    severity: Severity::Info,
+    summary: "A layer's input shape is hidden by the config (after a Lambda or a custom layer) and was recovered from its stored tensors.",
+    why: "The only input that fits every stored shape is used; the tensors are then checked against each other and the config, not against an independently derived shape.",
+    example: "dense_1: input shape unknown from the config; (None, 4) is the one input that fits the stored tensors",
+};
+
+pub const DOCS: &[&RuleDoc] = &[
+    &SHAPE_MISMATCH,
+    &MISSING_TENSOR,
+    &UNEXPECTED_TENSOR,
+    &COUNT_MISMATCH,
+    &NO_RULE,
+    &UNVERIFIABLE,
+    &NO_CONFIG,
+    &INPUT_FROM_TENSORS,
+];
+
+/// One expected weight of a top-level layer, with where it sits below the layer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpectedTensor {
+    /// Names of the nested-model layers on the way (`inner_seq` → `d1`), empty at top level.
+    pub sublayers: Vec<String>,
+    /// Keras 3 object path below the top-level layer: `layers/dense/cell`.
+    pub object_path: String,
+    pub weight: ExpectedWeight,
+}
+
+impl ExpectedTensor {
+    pub fn label(&self) -> String {
+        let mut parts: Vec<&str> = self.sublayers.iter().skip(1).map(String::as_str).collect();
+        if !self.weight.owner.is_empty() {
+            parts.push(&self.weight.owner);
+        }
+        parts.push(&self.weight.name);
+        parts.join("/")
+    }
+}
+
+/// A stored tensor paired with the weight it was matched to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pair {
+    pub expected: Option<ExpectedTensor>,
+    pub stored: Option<Tensor>,
+    /// A second stored copy of a counted weight (Keras 3 SpectralNormalization's kernel):
+    /// not a parameter of its own.
+    pub alias: bool,
+}
+
+/// The comparison of one top-level layer.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerCheck {
+    pub name: String,
+    pub class_name: String,
+    pub pairs: Vec<Pair>,
+    /// Σ stored elements.
+    pub stored_params: u64,
+    /// Σ expected elements, `None` when some shape (or the rule) is unknown.
+    pub expected_params: Option<u64>,
+    pub expected_trainable: Option<u64>,
+    /// Derivation text of the layer (the nested layers' texts joined for a nested model).
+    pub derivation: Option<String>,
+}
+
+/// Compares a whole model. `result` is `None` for files without a usable config.
+pub fn check(file: &KerasFile, result: Option<&ModelResult>) -> (Vec<LayerCheck>, Vec<Finding>) {
+    let mut findings = Vec::new();
+    let stored: Vec<&Tensor> = file.tensors_of(TensorRole::Layer).collect();
+    let Some(result) = result else {
+        let total: u64 = stored.iter().filter_map(|t| t.elements()).sum();
+        if !stored.is_empty() {
+            findings.push(Finding::new(
+                &NO_CONFIG,
+                None,
+                format!(
+                    "{}: {} tensors ({} parameters) not checked",
+                    if file.model_config.is_some() {
+                        "subclassed model: no layer list in the config"
+                    } else {
+                        "weights only: no model config stored"
+                    },
+                    stored.len(),
+                    crate::report::thousands(total)
+                ),
+            ));
+        }
+        return (Vec::new(), findings);
+    };
+    let weights_unread = file
+        .notes
+        .iter()
+        .any(|n| matches!(n.kind, NoteKind::WeightsNotRead | NoteKind::NoWeights));
+    if weights_unread {
+        // F104/F105 already say so; comparing would report every weight as missing.
+        return (Vec::new(), findings);
+    }
+    let keras3_paths = matches!(
+        file.format,
+        Format::KerasZip | Format::Keras3WeightsH5 | Format::Keras3WeightsSharded
+    );
+    let mut checks = Vec::new();
+    let mut seen_layers = Vec::new();
+    for (layer, key) in result.layers.iter().zip(keras3_keys(&result.layers)) {
+        seen_layers.push(layer.name.as_str());
+        let mine: Vec<&Tensor> = stored
+            .iter()
+            .copied()
+            .filter(|t| t.layer.as_deref() == Some(&layer.name))
+            .collect();
+        let check = check_layer(layer, &key, &mine, keras3_paths, &mut findings);
+        checks.push(check);
+    }
+    // Stored layer groups the config does not know.
+    let mut orphans: Vec<&Tensor> = stored
+        .iter()
+        .copied()
+        .filter(|t| !t.layer.as_deref().is_some_and(|l| seen_layers.contains(&l)))
+        .collect();
+    orphans.sort_by(|a, b| a.path.cmp(&b.path));
+    for t in orphans {
+        findings.push(Finding::new(
+            &UNEXPECTED_TENSOR,
+            t.layer.as_deref(),
+            format!(
+                "{} {} is stored for a layer the config does not have",
+                t.path,
+                tuple(&t.shape)
+            ),
+        ));
+    }
+    (checks, findings)
+}
+
+/// The Keras 3 keys of a model's layers (snake-cased class, made unique in order).
+fn keras3_keys(layers: &[LayerResult]) -> Vec<String> {
+    let mut used: std::collections::HashMap<String, usize> = Default::default();
+    layers
+        .iter()
+        .map(|l| {
+            let base = to_snake_case(&l.class_name);
+            let n = used.entry(base.clone()).or_insert(0);
+            let key = if *n == 0 {
+                base.clone()
+            } else {
+                format!("{base}_{n}")
+            };
+            *n += 1;
+            key
+        })
+        .collect()
+}
+
+/// A stored copy of a weight, at its Keras 3 object path.
+struct AliasAt {
+    object_path: String,
+    name: String,
+}
+
+fn flatten(
+    layer: &LayerResult,
+    sublayers: &[String],
+    object: &str,
+    out: &mut Vec<ExpectedTensor>,
+    aliases: &mut Vec<AliasAt>,
+    unknown: &mut Vec<String>,
+) {
+    let join = |a: &str, b: &str| -> String {
+        [a, b]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut path = sublayers.to_vec();
+    path.push(layer.name.clone());
+    match &layer.expected {
+        Expected::Rule(output) => {
+            for w in &output.weights {
+                out.push(ExpectedTensor {
+                    sublayers: path.clone(),
+                    object_path: join(object, &w.owner),
+                    weight: w.clone(),
+                });
+            }
+            aliases.extend(output.aliases.iter().map(|a| AliasAt {
+                object_path: join(object, &a.owner),
+                name: a.name.clone(),
+            }));
+        }
+        Expected::Nested(model) => {
+            for (sub, key) in model.layers.iter().zip(keras3_keys(&model.layers)) {
+                let object = [object, "layers", &key]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("/");
+                flatten(sub, &path, &object, out, aliases, unknown);
+            }
+        }
+        Expected::NoRule => unknown.push(format!(
+            "no rule for class {} ({})",
+            layer.class_name, layer.name
+        )),
+        Expected::Failed(e) => unknown.push(format!("{} ({}): {e}", layer.name, layer.class_name)),
+    }
+}
+
+fn check_layer(
+    layer: &LayerResult,
+    key: &str,
+    stored: &[&Tensor],
+    keras3_paths: bool,
+    findings: &mut Vec<Finding>,
+) -> LayerCheck {
+    let name = layer.name.as_str();
+    let mut expected = Vec::new();
+    let mut aliases = Vec::new();
+    let mut unknown = Vec::new();
+    flatten(layer, &[], "", &mut expected, &mut aliases, &mut unknown);
+    let _ = key;
+
+    // Pair each expected weight with a stored tensor.
+    let mut used = vec![false; stored.len()];
+    let mut pairs = Vec::new();
+    for exp in &expected {
+        let pick = if keras3_paths {
+            stored.iter().enumerate().position(|(i, t)| {
+                !used[i] && t.name == exp.weight.name && same_object(&t.owner, &exp.object_path)
+            })
+        } else {
+            best_legacy_match(stored, &used, exp)
+        };
+        if let Some(i) = pick {
+            used[i] = true;
+        }
+        pairs.push(Pair {
+            expected: Some(exp.clone()),
+            stored: pick.map(|i| stored[i].clone()),
+            alias: false,
+        });
+    }
+    // Stored copies of counted weights are neither extra parameters nor unexpected.
+    let (copies, leftovers): (Vec<&Tensor>, Vec<&Tensor>) = stored
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(t, _)| *t)
+        .partition(|t| {
+            keras3_paths
+                && aliases
+                    .iter()
+                    .any(|a| a.name == t.name && same_object(&t.owner, &a.object_path))
+        });
+    pairs.extend(copies.iter().map(|t| Pair {
+        expected: None,
+        stored: Some((*t).clone()),
+        alias: true,
+    }));
+    let stored_params: u64 = pairs
+        .iter()
+        .filter(|p| !p.alias)
+        .filter_map(|p| p.stored.as_ref()?.elements())
+        .sum::<u64>()
+        + leftovers.iter().filter_map(|t| t.elements()).sum::<u64>();
+
+    let derivation = derivation_of(layer);
+    if layer.input_recovered {
+        findings.push(Finding::new(
+            &INPUT_FROM_TENSORS,
+            Some(name),
+            format!(
+                "input shape unknown from the config; {} is the one input that fits the stored tensors",
+                crate::report::summary::shape_text(&layer.input_shapes)
+            ),
+        ));
+    }
+    let mut errors = 0;
+    let mut unverified = false;
+    for pair in &pairs {
+        let Some(exp) = pair.expected.as_ref() else {
+            continue;
+        };
+        match (&pair.stored, &exp.weight.shape) {
+            (Some(t), Some(shape)) if &t.shape != shape => {
+                errors += 1;
+                findings.push(Finding::new(
+                    &SHAPE_MISMATCH,
+                    Some(name),
+                    format!(
+                        "{} is {}; the config implies {}{}",
+                        exp.label(),
+                        tuple(&t.shape),
+                        tuple(shape),
+                        derivation
+                            .as_deref()
+                            .map(|d| format!(" — {} {d}", layer.class_name))
+                            .unwrap_or_default()
+                    ),
+                ));
+            }
+            (Some(_), None) => unverified = true,
+            (Some(_), Some(_)) => {}
+            (None, _) if exp.weight.name.starts_with("lora_") => {}
+            (None, shape) => {
+                errors += 1;
+                findings.push(Finding::new(
+                    &MISSING_TENSOR,
+                    Some(name),
+                    format!(
+                        "{}{} is implied by the config but not stored",
+                        exp.label(),
+                        shape
+                            .as_ref()
+                            .map(|s| format!(" {}", tuple(s)))
+                            .unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+    }
+    let has_rules = unknown.is_empty();
+    for t in &leftovers {
+        if !has_rules {
+            break;
+        }
+        errors += 1;
+        let label = if t.owner.is_empty() {
+            t.name.clone()
+        } else {
+            format!("{}/{}", t.owner, t.name)
+        };
+        findings.push(Finding::new(
+            &UNEXPECTED_TENSOR,
+            Some(name),
+            format!(
+                "{label} {} is stored but the config creates no such weight",
+                tuple(&t.shape)
+            ),
+        ));
+    }
+    pairs.extend(leftovers.iter().map(|t| Pair {
+        expected: None,
+        stored: Some((*t).clone()),
+        alias: false,
+    }));
+
+    let expected_params = if unknown.is_empty() {
+        expected
+            .iter()
+            .filter(|e| !e.weight.name.starts_with("lora_"))
+            .map(|e| {
+                e.weight
+                    .shape
+                    .as_ref()
+                    .and_then(|s| s.iter().try_fold(1u64, |a, &d| a.checked_mul(d)))
+            })
+            .try_fold(0u64, |acc, n| acc.checked_add(n?))
+    } else {
+        None
+    };
+    let expected_trainable = if unknown.is_empty() {
+        expected
+            .iter()
+            .filter(|e| e.weight.trainable && !e.weight.name.starts_with("lora_"))
+            .map(|e| {
+                e.weight
+                    .shape
+                    .as_ref()
+                    .and_then(|s| s.iter().try_fold(1u64, |a, &d| a.checked_mul(d)))
+            })
+            .try_fold(0u64, |acc, n| acc.checked_add(n?))
+    } else {
+        None
+    };
+    if errors == 0 {
+        if let Some(exp) = expected_params
+            && exp != stored_params
+        {
+            findings.push(Finding::new(
+                &COUNT_MISMATCH,
+                Some(name),
+                format!(
+                    "stores {} parameters; the config implies {}{}",
+                    crate::report::thousands(stored_params),
+                    crate::report::thousands(exp),
+                    derivation
+                        .as_deref()
+                        .map(|d| format!(" — {d}"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        if !unknown.is_empty() && !stored.is_empty() {
+            let doc = if unknown.iter().all(|u| u.starts_with("no rule")) {
+                &NO_RULE
+            } else {
+                &UNVERIFIABLE
+            };
+            findings.push(Finding::new(
+                doc,
+                Some(name),
+                format!(
+                    "{}; {} stored tensors ({} parameters) not checked",
+                    unknown.join("; "),
+                    stored.len(),
+                    crate::report::thousands(stored_params)
+                ),
+            ));
+        } else if unverified {
+            findings.push(Finding::new(
+                &UNVERIFIABLE,
+                Some(name),
+                format!(
+                    "input shape unknown; {} stored tensors ({} parameters) checked by name only",
+                    stored.len(),
+                    crate::report::thousands(stored_params)
+                ),
+            ));
+        }
+    }
+    LayerCheck {
+        name: layer.name.clone(),
+        class_name: layer.class_name.clone(),
+        pairs,
+        stored_params,
+        expected_params,
+        expected_trainable,
+        derivation,
+    }
+}
+
+/// The derivation text of a layer: its rule's, or its nested layers' joined.
+pub fn derivation_of(layer: &LayerResult) -> Option<String> {
+    match &layer.expected {
+        Expected::Rule(output) => output.derivation.clone(),
+        Expected::Nested(model) => {
+            let parts: Vec<String> = model
+                .layers
+                .iter()
+                .filter_map(|l| derivation_of(l).map(|d| format!("{}: {d}", l.name)))
+                .collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        }
+        _ => None,
+    }
+}
+
+/// Keras 3 object paths compared segment by segment; tf.keras writes private names
+/// (`_query_dense`) and `_layer_checkpoint_dependencies` where Keras 3 has `query_dense` and
+/// `layers`.
+fn same_object(stored: &str, expected: &str) -> bool {
+    let norm = |s: &str| -> Vec<String> {
+        s.split('/')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                if p == "_layer_checkpoint_dependencies" {
+                    "layers".to_string()
+                } else {
+                    p.trim_start_matches('_').to_string()
+                }
+            })
+            .collect()
+    };
+    norm(stored) == norm(expected)
+}
+
+/// Legacy files name weights by scope (`bidirectional/forward_lstm/lstm_cell/kernel:0`,
+/// `inner_seq/d1/kernel`, Keras 1 `forward_lstm_1_W_i`): among the stored tensors with the
+/// expected short name, take the one whose scope mentions the most of the expected path
+/// (sub-layer names, forward/backward, query/key/value), the first one on a tie.
+fn best_legacy_match(stored: &[&Tensor], used: &[bool], exp: &ExpectedTensor) -> Option<usize> {
+    let mut hints: Vec<String> = exp.sublayers.iter().skip(1).cloned().collect();
+    for segment in exp.weight.owner.split('/') {
+        let hint = match segment {
+            "" | "cell" | "layer" | "cells" | "layers" => continue,
+            "forward_layer" => "forward",
+            "backward_layer" => "backward",
+            "output_dense" => "attention_output",
+            other => other.trim_start_matches('_').trim_end_matches("_dense"),
+        };
+        hints.push(hint.to_string());
+    }
+    let score = |t: &Tensor| -> usize {
+        let segments: Vec<&str> = t.owner.split('/').collect();
+        hints
+            .iter()
+            .filter(|h| {
+                segments
+                    .iter()
+                    .any(|s| s == h || s.starts_with(&format!("{h}_")))
+            })
+            .count()
+    };
+    let mut best: Option<(usize, usize)> = None;
+    for (i, t) in stored.iter().enumerate() {
+        if used[i] || t.name != exp.weight.name {
+            continue;
+        }
+        let s = score(t);
+        if best.is_none_or(|(_, b)| s > b) {
+            best = Some((i, s));
+        }
+    }
+    best.map(|(i, _)| i)
+}
