@@ -14,6 +14,7 @@ pub mod graph;
 pub mod layers;
 pub mod limits;
 pub mod report;
+pub mod scan;
 pub mod shape;
 
 pub use analysis::{Analysis, analyze, analyze_path, analyze_path_with_config, load_config};

@@ -2,21 +2,25 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use kerascope::audit::{self, Severity};
 use kerascope::format::read_path;
 use kerascope::layers::Dialect;
 use kerascope::report::formula as report_formula;
-use kerascope::report::{check, inspect, summary};
+use kerascope::report::{check, inspect, sarif, summary};
+use kerascope::scan::{self, FileResult, Outcome, ScanOptions};
 use kerascope::{Limits, analyze_path_with_config, load_config};
 
 #[derive(Parser)]
 #[command(
     name = "kerascope",
     version,
-    about = "Open Keras model files and tell the truth about them"
+    about = "Open Keras model files and tell the truth about them",
+    after_help = "Exit status: 0 clean, 1 findings at or above --fail-on, 2 a file could not be read, 3 nothing was scanned."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -33,23 +37,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
-    /// Check files: every layer's stored tensors against its config, and the file's structure.
-    Check {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
-        /// Exit 1 when a finding at or above this severity is found.
-        #[arg(long, default_value = "error")]
-        fail_on: Severity,
-        /// Show findings at or above this severity in text output.
-        #[arg(long, default_value = "info")]
-        show: Severity,
-        /// Architecture for weights-only files: a model.to_json() / config.json file, or a
-        /// Keras file that stores a config.
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-    },
+    /// Check files and folders: stored tensors against each layer's config, the file's
+    /// structure, and everything that makes it dangerous to load.
+    Check(CheckArgs),
     /// The `model.summary()` table, from the file alone: layers, output shapes, parameters.
     Summary {
         file: PathBuf,
@@ -91,12 +81,48 @@ enum Command {
     Rule { code: Option<String> },
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DialectArg {
-    Keras1,
-    Keras2,
-    TfKeras,
-    Keras3,
+#[derive(Args)]
+struct CheckArgs {
+    /// Files and folders (walked recursively; Keras files are found by content).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+    /// Exit 1 when a finding at or above this severity is found.
+    #[arg(long, default_value = "error")]
+    fail_on: Severity,
+    /// Show findings at or above this severity in text and Markdown output (default: info
+    /// for a single file, warning for several).
+    #[arg(long)]
+    show: Option<Severity>,
+    /// Architecture for weights-only files: a model.to_json() / config.json file, or a
+    /// Keras file that stores a config.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, default_value_t = 0)]
+    jobs: usize,
+    /// Only files matching this glob (repeatable).
+    #[arg(long)]
+    glob: Vec<String>,
+    /// Skip files matching this glob (repeatable).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Follow symbolic links (loops are detected).
+    #[arg(long)]
+    follow_links: bool,
+    /// Skip what .gitignore / .ignore files exclude.
+    #[arg(long)]
+    respect_gitignore: bool,
+    /// Skip hidden files and folders.
+    #[arg(long)]
+    skip_hidden: bool,
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
+    /// Give up on a file after this many seconds (it is reported; the scan goes on).
+    #[arg(long, value_name = "SECONDS")]
+    timeout_per_file: Option<f64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -107,27 +133,41 @@ enum OutputFormat {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+    /// One JSON object per file, as soon as it is done.
+    Ndjson,
+    Sarif,
+    Markdown,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SummaryStyle {
     Keras3,
     Keras2,
 }
 
-/// Exit statuses: 0 clean, 1 findings at or above `--fail-on`, 2 a file could not be read.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DialectArg {
+    Keras1,
+    Keras2,
+    TfKeras,
+    Keras3,
+}
+
+/// Exit statuses: 0 clean, 1 findings at or above `--fail-on`, 2 a file could not be read,
+/// 3 nothing was scanned.
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
+const EXIT_NOTHING: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Inspect { files, format } => inspect_files(&files, format),
-        Command::Check {
-            files,
-            format,
-            fail_on,
-            show,
-            config,
-        } => match architecture(config.as_deref()) {
-            Ok(config) => check_files(&files, format, fail_on, show, config),
+        Command::Check(args) => match architecture(args.config.as_deref()) {
+            Ok(config) => check_paths(&args, config),
             Err(code) => code,
         },
         Command::Summary {
@@ -152,59 +192,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn formula(class: Option<&str>, args: &[String], list: bool, dialect: DialectArg) -> ExitCode {
-    if list {
-        for class in report_formula::classes() {
-            println!("{class}");
-        }
-        return ExitCode::SUCCESS;
-    }
-    let dialect = match dialect {
-        DialectArg::Keras1 => Dialect::Keras1,
-        DialectArg::Keras2 => Dialect::Keras2,
-        DialectArg::TfKeras => Dialect::TfKeras,
-        DialectArg::Keras3 => Dialect::Keras3,
-    };
-    match report_formula::explain(class.unwrap_or_default(), args, dialect) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("kerascope: {e}");
-            ExitCode::from(EXIT_ERROR)
-        }
-    }
-}
-
-fn explain_rule(code: Option<&str>) -> ExitCode {
-    let Some(code) = code else {
-        for d in audit::docs() {
-            println!(
-                "{}  {:8} {:24} {}",
-                d.code,
-                d.severity.as_str(),
-                d.name,
-                d.summary
-            );
-        }
-        return ExitCode::SUCCESS;
-    };
-    match audit::doc(code) {
-        Some(d) => {
-            println!("{} {} ({})\n", d.code, d.name, d.severity.as_str());
-            println!("What it finds: {}\n", d.summary);
-            println!("Why it matters: {}\n", d.why);
-            println!("Example: {}", d.example);
-            ExitCode::SUCCESS
-        }
-        None => {
-            eprintln!("kerascope: no finding code {code:?} (`kerascope rule` lists them)");
-            ExitCode::from(EXIT_ERROR)
-        }
-    }
-}
-
 /// Loads `--config`, or says why not.
 fn architecture(path: Option<&std::path::Path>) -> Result<Option<serde_json::Value>, ExitCode> {
     let Some(path) = path else { return Ok(None) };
@@ -214,6 +201,109 @@ fn architecture(path: Option<&std::path::Path>) -> Result<Option<serde_json::Val
             eprintln!("kerascope: {}: {e}", path.display());
             ExitCode::from(EXIT_ERROR)
         })
+}
+
+fn check_paths(args: &CheckArgs, config: Option<serde_json::Value>) -> ExitCode {
+    use std::io::{IsTerminal, Write};
+    let options = ScanOptions {
+        threads: args.jobs,
+        follow_links: args.follow_links,
+        respect_ignore_files: args.respect_gitignore,
+        skip_hidden: args.skip_hidden,
+        globs: args.glob.clone(),
+        excludes: args.exclude.clone(),
+        limits: Limits::default(),
+        config,
+        timeout_per_file: args
+            .timeout_per_file
+            .filter(|s| *s > 0.0)
+            .map(Duration::from_secs_f64),
+    };
+    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
+    let single_file = args.paths.len() == 1 && args.paths[0].is_file();
+    let show = args.show.unwrap_or(if single_file {
+        Severity::Info
+    } else {
+        Severity::Warning
+    });
+    let progress = indicatif::ProgressBar::hidden();
+    let stdout = Mutex::new(std::io::stdout());
+    let results = scan::scan(
+        &args.paths,
+        &options,
+        |count| {
+            if show_progress && count > 1 {
+                progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                progress.set_length(count as u64);
+                progress.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {pos}/{len} {elapsed} {wide_msg}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+            }
+        },
+        |result: &FileResult| {
+            progress.inc(1);
+            progress.set_message(result.path.display().to_string());
+            if let Outcome::Failed(e) | Outcome::Internal(e) = &result.outcome {
+                progress.suspend(|| eprintln!("kerascope: {}: {e}", result.path.display()));
+            }
+            // NDJSON streams each file as soon as it is done; the other formats wait for the
+            // whole scan so that their order is the walk's.
+            if args.format == CheckFormat::Ndjson {
+                let mut object = check::file_json(result);
+                object["schema"] = serde_json::json!(check::SCHEMA);
+                if let Ok(mut out) = stdout.lock() {
+                    let _ = writeln!(out, "{object}");
+                    let _ = out.flush();
+                }
+            }
+        },
+    );
+    progress.finish_and_clear();
+    match args.format {
+        CheckFormat::Json => println!("{}", pretty(&check::document(&results))),
+        CheckFormat::Sarif => println!("{}", pretty(&sarif::log(&results))),
+        CheckFormat::Markdown => print!("{}", check::markdown(&results, show)),
+        CheckFormat::Text => {
+            for result in &results {
+                print!("{}", check::file_text(result, show));
+            }
+            if results.len() > 1 {
+                print!("\n{}", check::summary_table(&results));
+            }
+        }
+        CheckFormat::Ndjson => {
+            if results.len() > 1 {
+                eprint!("{}", check::summary_table(&results));
+            }
+        }
+    }
+    exit_status(&results, args.fail_on)
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// 2 when a file could not be read, else 1 on findings at or above `fail_on`, else 3 when
+/// no Keras file was analysed, else 0.
+fn exit_status(results: &[FileResult], fail_on: Severity) -> ExitCode {
+    let totals = check::Totals::of(results);
+    let failing = results.iter().any(|r| match &r.outcome {
+        Outcome::Analysed(a) => a.findings.iter().any(|f| f.severity >= fail_on),
+        _ => false,
+    });
+    if totals.errors > 0 {
+        ExitCode::from(EXIT_ERROR)
+    } else if failing {
+        ExitCode::from(EXIT_FINDINGS)
+    } else if totals.analysed() == 0 {
+        ExitCode::from(EXIT_NOTHING)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -273,7 +363,57 @@ fn summarize(
     ExitCode::SUCCESS
 }
 
-/// The terminal's width (`COLUMNS`), or 80 when output is piped.
+fn formula(class: Option<&str>, args: &[String], list: bool, dialect: DialectArg) -> ExitCode {
+    if list {
+        for class in report_formula::classes() {
+            println!("{class}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let dialect = match dialect {
+        DialectArg::Keras1 => Dialect::Keras1,
+        DialectArg::Keras2 => Dialect::Keras2,
+        DialectArg::TfKeras => Dialect::TfKeras,
+        DialectArg::Keras3 => Dialect::Keras3,
+    };
+    match report_formula::explain(class.unwrap_or_default(), args, dialect) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kerascope: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+fn explain_rule(code: Option<&str>) -> ExitCode {
+    let Some(code) = code else {
+        for d in audit::docs() {
+            println!(
+                "{}  {:8} {:24} {}",
+                d.code,
+                d.severity.as_str(),
+                d.name,
+                d.summary
+            );
+        }
+        return ExitCode::SUCCESS;
+    };
+    match audit::doc(code) {
+        Some(d) => {
+            println!("{} {} ({})\n", d.code, d.name, d.severity.as_str());
+            println!("What it finds: {}\n", d.summary);
+            println!("Why it matters: {}\n", d.why);
+            println!("Example: {}", d.example);
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("kerascope: no finding code {code:?} (`kerascope rule` lists them)");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
 fn terminal_width(tty: bool) -> usize {
     if !tty {
         return 80;
@@ -283,7 +423,6 @@ fn terminal_width(tty: bool) -> usize {
         .and_then(|c| c.parse().ok())
         .unwrap_or(120)
 }
-
 fn inspect_files(files: &[PathBuf], format: OutputFormat) -> ExitCode {
     let limits = Limits::default();
     let mut failed = false;
@@ -317,60 +456,6 @@ fn inspect_files(files: &[PathBuf], format: OutputFormat) -> ExitCode {
     }
     if failed {
         ExitCode::from(EXIT_ERROR)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-fn check_files(
-    files: &[PathBuf],
-    format: OutputFormat,
-    fail_on: Severity,
-    show: Severity,
-    config: Option<serde_json::Value>,
-) -> ExitCode {
-    let limits = Limits::default();
-    let mut entries = Vec::new();
-    let (mut errors, mut failing, mut clean, mut with_findings) = (0, 0, 0, 0);
-    for path in files {
-        let label = path.display().to_string();
-        match analyze_path_with_config(path, &limits, config.clone()) {
-            Ok(analysis) => {
-                if analysis.findings.iter().any(|f| f.severity >= fail_on) {
-                    failing += 1;
-                }
-                match check::Status::of(&analysis) {
-                    check::Status::Clean => clean += 1,
-                    _ => with_findings += 1,
-                }
-                match format {
-                    OutputFormat::Text | OutputFormat::Markdown => {
-                        print!("{}", check::file_text(&label, &analysis, show))
-                    }
-                    OutputFormat::Json => entries.push(check::file_json(&label, &analysis)),
-                }
-            }
-            Err(e) => {
-                errors += 1;
-                eprintln!("kerascope: {label}: {e}");
-                if format == OutputFormat::Json {
-                    entries.push(check::error_json(&label, &e.to_string()));
-                }
-            }
-        }
-    }
-    if format == OutputFormat::Json {
-        let doc = serde_json::json!({
-            "schema": check::SCHEMA,
-            "files": entries,
-            "totals": {"files": files.len(), "clean": clean, "findings": with_findings, "errors": errors},
-        });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-    }
-    if errors > 0 {
-        ExitCode::from(EXIT_ERROR)
-    } else if failing > 0 {
-        ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
     }

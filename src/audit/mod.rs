@@ -4,6 +4,7 @@
 
 pub mod params;
 pub mod read;
+// TEMP pub mod security;
 
 use serde::Serialize;
 
@@ -51,6 +52,8 @@ pub struct RuleDoc {
     pub why: &'static str,
     /// An example message.
     pub example: &'static str,
+    /// CVE ids of the attacks this finding covers.
+    pub cves: &'static [&'static str],
 }
 
 /// One finding about one file.
@@ -60,6 +63,8 @@ pub struct Finding {
     pub severity: Severity,
     pub layer: Option<String>,
     pub message: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub cve: &'static [&'static str],
 }
 
 impl Finding {
@@ -69,13 +74,19 @@ impl Finding {
             severity: doc.severity,
             layer: layer.map(str::to_string),
             message: message.into(),
+            cve: doc.cves,
         }
     }
 }
 
 /// Every documented finding code, in code order.
 pub fn docs() -> Vec<&'static RuleDoc> {
-    let mut all: Vec<&'static RuleDoc> = read::DOCS.iter().chain(params::DOCS).copied().collect();
+    let mut all: Vec<&'static RuleDoc> = read::DOCS
+        .iter()
+        .chain(params::DOCS)
+        // TEMP .chain(security::DOCS)
+        .copied()
+        .collect();
     all.sort_by_key(|d| d.code);
     all
 }

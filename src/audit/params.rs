@@ -18,6 +18,7 @@ pub const SHAPE_MISMATCH: RuleDoc = RuleDoc {
     why: "Keras refuses to load the weights, or (with skip_mismatch) silently leaves the layer untrained; \
           a file whose tensors do not fit its config was edited, mixed up with another model, or crafted.",
     example: "lstm_1: kernel is (4095, 1024); the config implies (4096, 1024) — LSTM 4·((4096+1)·256 + 256²) = 4,457,472",
+    cves: &[],
 };
 
 pub const MISSING_TENSOR: RuleDoc = RuleDoc {
@@ -27,6 +28,7 @@ pub const MISSING_TENSOR: RuleDoc = RuleDoc {
     summary: "The config implies a weight the file does not store.",
     why: "Loading fails, or the layer runs with freshly initialised values.",
     example: "dense_2: bias (10,) is implied by the config but not stored",
+    cves: &[],
 };
 
 pub const UNEXPECTED_TENSOR: RuleDoc = RuleDoc {
@@ -36,6 +38,7 @@ pub const UNEXPECTED_TENSOR: RuleDoc = RuleDoc {
     summary: "The file stores a tensor that the layer's config does not create.",
     why: "Keras cannot place it: loading fails, or the extra bytes ride along unseen.",
     example: "dense_1: extra:0 (65536, 32768) is stored but the config creates no such weight",
+    cves: &[],
 };
 
 pub const COUNT_MISMATCH: RuleDoc = RuleDoc {
@@ -45,6 +48,7 @@ pub const COUNT_MISMATCH: RuleDoc = RuleDoc {
     summary: "A layer stores a different number of parameters than its config implies.",
     why: "The stored tensors cannot be the weights of this layer.",
     example: "conv2d: stores 1,200 parameters; the config implies 896 — (3·3·3+1)·32 = 896",
+    cves: &[],
 };
 
 pub const NO_RULE: RuleDoc = RuleDoc {
@@ -54,6 +58,7 @@ pub const NO_RULE: RuleDoc = RuleDoc {
     summary: "A layer class kerascope has no rule for (a custom layer, or a built-in not yet covered).",
     why: "Its stored tensors are reported but cannot be checked against its config.",
     example: "attention_3: no rule for class AttentionWithContext; 3 stored tensors (4,224 parameters) not checked",
+    cves: &[],
 };
 
 pub const UNVERIFIABLE: RuleDoc = RuleDoc {
@@ -63,6 +68,7 @@ pub const UNVERIFIABLE: RuleDoc = RuleDoc {
     summary: "A layer's expected shapes cannot be derived: its input shape is hidden upstream (a Lambda, a TF op, a custom layer).",
     why: "The stored tensors are reported but only their names could be checked.",
     example: "dense_3: input shape unknown: upstream layer lambda_1 (Lambda) has no output_shape; 2 stored tensors (1,290 parameters) not checked",
+    cves: &[],
 };
 
 pub const NO_CONFIG: RuleDoc = RuleDoc {
@@ -72,6 +78,7 @@ pub const NO_CONFIG: RuleDoc = RuleDoc {
     summary: "A weights-only file (or a subclassed model): there is no layer list to check the tensors against.",
     why: "Only the stored tensors can be reported; give the architecture to check them.",
     example: "weights only: no model config stored; 12 tensors (51,601 parameters) not checked",
+    cves: &[],
 };
 
 pub const INPUT_FROM_TENSORS: RuleDoc = RuleDoc {
@@ -81,6 +88,7 @@ pub const INPUT_FROM_TENSORS: RuleDoc = RuleDoc {
     summary: "A layer's input shape is hidden by the config (after a Lambda or a custom layer) and was recovered from its stored tensors.",
     why: "The only input that fits every stored shape is used; the tensors are then checked against each other and the config, not against an independently derived shape.",
     example: "dense_1: input shape unknown from the config; (None, 4) is the one input that fits the stored tensors",
+    cves: &[],
 };
 
 pub const DOCS: &[&RuleDoc] = &[

@@ -10,6 +10,7 @@ pub const WEIGHT_WITHOUT_DATASET: RuleDoc = RuleDoc {
     summary: "A weight listed in a layer's weight_names has no dataset in the file.",
     why: "Keras reads weights by these names: loading fails, or the layer keeps its initial values.",
     example: "dense_1: weight \"dense_1/kernel:0\" is listed in weight_names but has no dataset",
+    cves: &[],
 };
 
 pub const UNLISTED_DATASET: RuleDoc = RuleDoc {
@@ -19,6 +20,7 @@ pub const UNLISTED_DATASET: RuleDoc = RuleDoc {
     summary: "A dataset under model_weights that no weight_names entry lists.",
     why: "Keras never loads it: it is dead weight at best, a smuggled payload at worst.",
     example: "dataset /model_weights/dense/extra:0 ([64] float32) is stored but no weight_names entry lists it",
+    cves: &[],
 };
 
 pub const BAD_METADATA: RuleDoc = RuleDoc {
@@ -28,6 +30,7 @@ pub const BAD_METADATA: RuleDoc = RuleDoc {
     summary: "training_config or metadata.json is not valid JSON.",
     why: "Keras fails to compile the loaded model; the file was edited or damaged.",
     example: "training_config is not valid JSON: expected value at line 1 column 1",
+    cves: &[],
 };
 
 pub const WEIGHTS_NOT_READ: RuleDoc = RuleDoc {
@@ -37,6 +40,7 @@ pub const WEIGHTS_NOT_READ: RuleDoc = RuleDoc {
     summary: "The weights are stored in a form kerascope does not read (model.weights.npz).",
     why: "Nothing about the tensors could be checked.",
     example: "weights are stored as model.weights.npz, which kerascope does not read yet: tensors unknown",
+    cves: &[],
 };
 
 pub const NO_WEIGHTS: RuleDoc = RuleDoc {
@@ -46,6 +50,7 @@ pub const NO_WEIGHTS: RuleDoc = RuleDoc {
     summary: "A .keras archive with no weights member.",
     why: "Loading it gives a model with freshly initialised weights.",
     example: "no model.weights.h5 member: the archive stores no weights",
+    cves: &[],
 };
 
 pub const BAD_CONFIG: RuleDoc = RuleDoc {
@@ -55,6 +60,7 @@ pub const BAD_CONFIG: RuleDoc = RuleDoc {
     summary: "The model config is JSON but not a model Keras could build (no class_name, layers malformed).",
     why: "Keras cannot rebuild the model; nothing can be checked against it.",
     example: "model config: layer #3 has no class_name",
+    cves: &[],
 };
 
 pub const DOCS: &[&RuleDoc] = &[

@@ -179,10 +179,12 @@ impl H5File {
             )));
         }
         walk.hazards.extend(self.link_hazards(group)?);
-        let (groups, datasets) = group
-            .inner
-            .members()
-            .map_err(|e| Error::hdf5(display_path(&group.path), e))?;
+        let (groups, datasets) = match group.inner.members() {
+            Ok(members) => members,
+            Err(e) => self
+                .members_one_by_one(group, walk)
+                .ok_or_else(|| Error::hdf5(display_path(&group.path), e))?,
+        };
         for child in groups {
             let path = join(&group.path, child.name());
             if !self.visit(child.address(), &path, seen, walk)? {
@@ -200,6 +202,35 @@ impl H5File {
             walk.datasets.push(info);
         }
         Ok(())
+    }
+
+    /// When listing a group fails, opens its members one at a time: a virtual dataset (which
+    /// the reader does not open, and kerascope never follows) is recorded and the rest read.
+    /// `None` when some member fails for another reason.
+    #[allow(clippy::type_complexity)]
+    fn members_one_by_one(
+        &self,
+        group: &H5Group,
+        walk: &mut Walk,
+    ) -> Option<(Vec<hdf5_reader::group::Group>, Vec<hdf5_reader::Dataset>)> {
+        let (group_names, dataset_names) = group.inner.member_names().ok()?;
+        let mut groups = Vec::with_capacity(group_names.len());
+        for name in group_names {
+            groups.push(group.inner.group(&name).ok()?);
+        }
+        let mut datasets = Vec::with_capacity(dataset_names.len());
+        for name in dataset_names {
+            match group.inner.dataset(&name) {
+                Ok(dataset) => datasets.push(dataset),
+                Err(H5Error::UnsupportedLayoutClass(3)) => {
+                    walk.hazards.push(Hdf5Hazard::VirtualDataset {
+                        path: join(&group.path, &name),
+                    })
+                }
+                Err(_) => return None,
+            }
+        }
+        Some((groups, datasets))
     }
 
     /// Marks an object seen; false (and an alias hazard) when it was seen before.

@@ -35,8 +35,9 @@ pub struct ZipFile {
     source: Source,
     archive: zip::ZipArchive<Cursor<SourceSlice>>,
     pub members: Vec<ZipMember>,
-    /// The central directory names one member more than once.
-    pub duplicate_names: bool,
+    /// Names the central directory lists more than once (the `zip` crate keeps one of each;
+    /// the raw directory is scanned to see them all).
+    pub duplicate_names: Vec<String>,
     limits: Limits,
 }
 
@@ -51,7 +52,22 @@ impl ZipFile {
                 limits.max_zip_members
             )));
         }
-        let duplicate_names = archive.has_duplicate_names();
+        let duplicate_names = if archive.has_duplicate_names() {
+            let mut names = central_directory_names(source.bytes(), limits.max_zip_members);
+            names.sort();
+            let mut duplicates: Vec<String> = names
+                .windows(2)
+                .filter(|w| w[0] == w[1])
+                .map(|w| w[0].clone())
+                .collect();
+            duplicates.dedup();
+            if duplicates.is_empty() {
+                duplicates.push("<unnamed>".into());
+            }
+            duplicates
+        } else {
+            Vec::new()
+        };
         let mut members = Vec::with_capacity(archive.len());
         for index in 0..archive.len() {
             let entry = archive
@@ -144,4 +160,48 @@ impl ZipFile {
         }
         Ok(Source::from_vec(self.read(member)?).whole())
     }
+}
+
+/// Every member name of the (non-Zip64) central directory, in order, duplicates included.
+/// Bounded by `max` entries; a damaged directory yields what could be read.
+pub fn central_directory_names(bytes: &[u8], max: usize) -> Vec<String> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    const ENTRY: &[u8] = b"PK\x01\x02";
+    let u16_at = |at: usize| -> Option<usize> {
+        Some(u16::from_le_bytes(bytes.get(at..at.checked_add(2)?)?.try_into().ok()?) as usize)
+    };
+    let u32_at = |at: usize| -> Option<usize> {
+        usize::try_from(u32::from_le_bytes(
+            bytes.get(at..at.checked_add(4)?)?.try_into().ok()?,
+        ))
+        .ok()
+    };
+    let search_from = bytes.len().saturating_sub(22 + 65_535);
+    let Some(eocd) = bytes[search_from..]
+        .windows(4)
+        .rposition(|w| w == EOCD)
+        .map(|p| p + search_from)
+    else {
+        return Vec::new();
+    };
+    let (Some(count), Some(mut at)) = (u16_at(eocd + 10), u32_at(eocd + 16)) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    for _ in 0..count.min(max) {
+        if bytes.get(at..at + 4) != Some(ENTRY) {
+            break;
+        }
+        let (Some(name_len), Some(extra_len), Some(comment_len)) =
+            (u16_at(at + 28), u16_at(at + 30), u16_at(at + 32))
+        else {
+            break;
+        };
+        let Some(name) = bytes.get(at + 46..at + 46 + name_len) else {
+            break;
+        };
+        names.push(String::from_utf8_lossy(name).into_owned());
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    names
 }

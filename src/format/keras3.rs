@@ -25,7 +25,7 @@ pub fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
     let mut zip = ZipFile::open(source, limits)?;
     let mut file = KerasFile::new(Format::KerasZip);
     file.zip_members = zip.members.clone();
-    file.zip_duplicate_names = zip.duplicate_names;
+    file.zip_duplicate_names = zip.duplicate_names.clone();
 
     let config_member = zip.member("config.json").cloned().ok_or_else(|| {
         Error::Keras(format!(

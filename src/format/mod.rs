@@ -147,7 +147,7 @@ pub struct KerasFile {
     pub hdf5_hazards: Vec<Hdf5Hazard>,
     /// Members of a `.keras` archive.
     pub zip_members: Vec<ZipMember>,
-    pub zip_duplicate_names: bool,
+    pub zip_duplicate_names: Vec<String>,
     /// Shard files of sharded weights.
     pub shards: Vec<String>,
     pub notes: Vec<ReadNote>,
@@ -170,7 +170,7 @@ impl KerasFile {
             tensors: Vec::new(),
             hdf5_hazards: Vec::new(),
             zip_members: Vec::new(),
-            zip_duplicate_names: false,
+            zip_duplicate_names: Vec::new(),
             shards: Vec::new(),
             notes: Vec::new(),
             hdf5_bytes_read: 0,

@@ -1,36 +1,40 @@
-//! `kerascope check`: findings per file, for people and for machines.
+//! `kerascope check`: findings per file, for people (text and a closing table) and for
+//! machines (JSON, NDJSON streamed per file, SARIF).
 
 use std::fmt::Write;
 
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::{Value, json};
 
 use crate::analysis::Analysis;
 use crate::audit::Severity;
+use crate::scan::{FileResult, Outcome};
 
-/// Version of the `check --format json` document.
+/// Version of the `check --format json` document (and of each NDJSON line's object).
 pub const SCHEMA: &str = "kerascope.check/1";
 
-/// What happened to one file.
+/// What happened to one file, as reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// Read; no finding of severity warning or above.
     Clean,
     /// Read; at least one warning or error.
     Findings,
-    /// Could not be read.
+    /// Could not be read, or kerascope failed on it.
     Error,
+    /// Not a Keras file (found while walking a folder).
+    Skipped,
 }
 
 impl Status {
-    pub fn of(analysis: &Analysis) -> Status {
-        if analysis
-            .findings
-            .iter()
-            .any(|f| f.severity >= Severity::Warning)
-        {
-            Status::Findings
-        } else {
-            Status::Clean
+    pub fn of(result: &FileResult) -> Status {
+        match &result.outcome {
+            Outcome::Analysed(a) if a.findings.iter().any(|f| f.severity >= Severity::Warning) => {
+                Status::Findings
+            }
+            Outcome::Analysed(_) => Status::Clean,
+            Outcome::Failed(_) | Outcome::Internal(_) => Status::Error,
+            Outcome::Skipped(_) => Status::Skipped,
         }
     }
 
@@ -39,33 +43,131 @@ impl Status {
             Status::Clean => "clean",
             Status::Findings => "findings",
             Status::Error => "error",
+            Status::Skipped => "skipped",
         }
     }
 }
 
-/// The JSON entry of one analysed file.
-pub fn file_json(path: &str, analysis: &Analysis) -> Value {
+/// The JSON object of one file: an entry of `files`, and one NDJSON line.
+pub fn file_json(result: &FileResult) -> Value {
+    let path = result.path.display().to_string();
+    let (format, version, findings, params, error) = match &result.outcome {
+        Outcome::Analysed(a) => (
+            serde_json::to_value(a.file.format).unwrap_or(Value::Null),
+            json!(a.file.keras_version),
+            serde_json::to_value(&a.findings).unwrap_or(Value::Null),
+            json!(a.file.stored_params()),
+            Value::Null,
+        ),
+        Outcome::Failed(e) | Outcome::Internal(e) | Outcome::Skipped(e) => {
+            (Value::Null, Value::Null, json!([]), Value::Null, json!(e))
+        }
+    };
     json!({
         "file": path,
-        "format": analysis.file.format,
-        "keras_version": analysis.file.keras_version,
-        "status": Status::of(analysis).as_str(),
-        "error": null,
-        "findings": analysis.findings,
-        "total_params": analysis.file.stored_params(),
+        "format": format,
+        "keras_version": version,
+        "status": Status::of(result).as_str(),
+        "internal_error": matches!(result.outcome, Outcome::Internal(_)),
+        "error": error,
+        "findings": findings,
+        "total_params": params,
+        "bytes": result.size,
+        "seconds": result.elapsed.as_secs_f64(),
     })
 }
 
-/// The JSON entry of a file that could not be read.
-pub fn error_json(path: &str, error: &str) -> Value {
+/// Totals over a scan.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Totals {
+    pub files: usize,
+    pub clean: usize,
+    pub with_findings: usize,
+    pub errors: usize,
+    pub internal_errors: usize,
+    pub skipped: usize,
+    pub findings_error: usize,
+    pub findings_warning: usize,
+    pub findings_info: usize,
+    pub total_params: u64,
+}
+
+impl Totals {
+    pub fn of(results: &[FileResult]) -> Totals {
+        let mut t = Totals {
+            files: results.len(),
+            ..Totals::default()
+        };
+        for r in results {
+            match Status::of(r) {
+                Status::Clean => t.clean += 1,
+                Status::Findings => t.with_findings += 1,
+                Status::Error => t.errors += 1,
+                Status::Skipped => t.skipped += 1,
+            }
+            if matches!(r.outcome, Outcome::Internal(_)) {
+                t.internal_errors += 1;
+            }
+            if let Outcome::Analysed(a) = &r.outcome {
+                t.total_params = t
+                    .total_params
+                    .saturating_add(a.file.stored_params().unwrap_or(0));
+                for f in &a.findings {
+                    match f.severity {
+                        Severity::Error => t.findings_error += 1,
+                        Severity::Warning => t.findings_warning += 1,
+                        Severity::Info => t.findings_info += 1,
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    /// Files actually analysed (read as Keras).
+    pub fn analysed(&self) -> usize {
+        self.clean + self.with_findings
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "files": self.files, "clean": self.clean, "findings": self.with_findings,
+            "errors": self.errors, "internal_errors": self.internal_errors, "skipped": self.skipped,
+            "findings_by_severity": {"error": self.findings_error, "warning": self.findings_warning, "info": self.findings_info},
+            "total_params": self.total_params,
+        })
+    }
+}
+
+/// The whole `check --format json` document.
+pub fn document(results: &[FileResult]) -> Value {
     json!({
-        "file": path, "format": null, "keras_version": null, "status": "error",
-        "error": error, "findings": [], "total_params": null,
+        "schema": SCHEMA,
+        "files": results.iter().map(file_json).collect::<Vec<_>>(),
+        "totals": Totals::of(results).to_json(),
     })
 }
 
-/// Human-readable findings of one file.
-pub fn file_text(path: &str, analysis: &Analysis, min: Severity) -> String {
+/// Human-readable findings of one file (nothing for skipped files).
+pub fn file_text(result: &FileResult, min: Severity) -> String {
+    let label = result.path.display();
+    let mut out = String::new();
+    match &result.outcome {
+        Outcome::Analysed(analysis) => {
+            out.push_str(&analysis_text(&label.to_string(), analysis, min))
+        }
+        Outcome::Failed(e) => {
+            let _ = writeln!(out, "{label}: error: {e}");
+        }
+        Outcome::Internal(e) => {
+            let _ = writeln!(out, "{label}: internal error: {e}");
+        }
+        Outcome::Skipped(_) => {}
+    }
+    out
+}
+
+fn analysis_text(path: &str, analysis: &Analysis, min: Severity) -> String {
     let mut out = String::new();
     let shown: Vec<_> = analysis
         .findings
@@ -77,11 +179,16 @@ pub fn file_text(path: &str, analysis: &Analysis, min: Severity) -> String {
         .stored_params()
         .map(super::thousands)
         .unwrap_or_else(|| "?".into());
+    let version = analysis
+        .file
+        .keras_version
+        .as_deref()
+        .map(|v| format!("Keras {v} · "))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{path}: {} · {} parameters · {}",
+        "{path}: {} · {version}{params} parameters · {}",
         analysis.file.format.describe(),
-        params,
         match shown.len() {
             0 => "no findings".to_string(),
             1 => "1 finding".to_string(),
@@ -94,13 +201,119 @@ pub fn file_text(path: &str, analysis: &Analysis, min: Severity) -> String {
             .as_deref()
             .map(|l| format!("{l}: "))
             .unwrap_or_default();
+        let cve = if f.cve.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", f.cve.join(", "))
+        };
         let _ = writeln!(
             out,
-            "  {} {:7} {layer}{}",
+            "  {} {:7} {layer}{}{cve}",
             f.code,
             f.severity.as_str(),
             f.message
         );
     }
+    out
+}
+
+/// The closing table of a scan: counts, then the slowest and the largest files.
+pub fn summary_table(results: &[FileResult]) -> String {
+    let t = Totals::of(results);
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header(vec!["scan", "files"]);
+    let rows: Vec<(&str, String)> = vec![
+        ("scanned", t.files.to_string()),
+        ("clean", t.clean.to_string()),
+        (
+            "with findings",
+            format!(
+                "{} ({} error, {} warning, {} info findings)",
+                t.with_findings, t.findings_error, t.findings_warning, t.findings_info
+            ),
+        ),
+        (
+            "unreadable",
+            if t.internal_errors > 0 {
+                format!("{} ({} internal errors)", t.errors, t.internal_errors)
+            } else {
+                t.errors.to_string()
+            },
+        ),
+        ("skipped (not Keras)", t.skipped.to_string()),
+        ("total parameters", super::thousands(t.total_params)),
+    ];
+    for (label, value) in rows {
+        table.add_row(vec![
+            Cell::new(label),
+            Cell::new(value).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    let mut out = table.to_string();
+    out.push('\n');
+    let analysed: Vec<&FileResult> = results
+        .iter()
+        .filter(|r| !matches!(r.outcome, Outcome::Skipped(_)))
+        .collect();
+    if analysed.len() > 1 {
+        let mut slowest = analysed.clone();
+        slowest.sort_by_key(|r| std::cmp::Reverse(r.elapsed));
+        let mut largest = analysed;
+        largest.sort_by_key(|r| std::cmp::Reverse(r.size));
+        let _ = writeln!(out, "slowest:");
+        for r in slowest.iter().take(3) {
+            let _ = writeln!(
+                out,
+                "  {:8.2} ms  {}",
+                r.elapsed.as_secs_f64() * 1000.0,
+                r.path.display()
+            );
+        }
+        let _ = writeln!(out, "largest:");
+        for r in largest.iter().take(3) {
+            let _ = writeln!(
+                out,
+                "  {:>10}  {}",
+                super::summary::keras_bytes(r.size, super::summary::Style::Keras3),
+                r.path.display()
+            );
+        }
+    }
+    out
+}
+
+/// A Markdown report, for issues and pull requests: one table of findings.
+pub fn markdown(results: &[FileResult], min: Severity) -> String {
+    let mut out =
+        String::from("| File | Code | Severity | Layer | Finding |\n|---|---|---|---|---|\n");
+    let escape = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    for r in results {
+        let file = escape(&r.path.display().to_string());
+        match &r.outcome {
+            Outcome::Analysed(a) => {
+                for f in a.findings.iter().filter(|f| f.severity >= min) {
+                    let _ = writeln!(
+                        out,
+                        "| {file} | {} | {} | {} | {} |",
+                        f.code,
+                        f.severity.as_str(),
+                        escape(f.layer.as_deref().unwrap_or("")),
+                        escape(&f.message)
+                    );
+                }
+            }
+            Outcome::Failed(e) | Outcome::Internal(e) => {
+                let _ = writeln!(out, "| {file} | | error | | {} |", escape(e));
+            }
+            Outcome::Skipped(_) => {}
+        }
+    }
+    let t = Totals::of(results);
+    let _ = writeln!(
+        out,
+        "\n{} files: {} clean, {} with findings, {} unreadable, {} skipped.",
+        t.files, t.clean, t.with_findings, t.errors, t.skipped
+    );
     out
 }

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod formula;
 pub mod inspect;
+pub mod sarif;
 pub mod summary;
 
 /// `1234567` → `1,234,567`.

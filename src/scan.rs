@@ -1,0 +1,321 @@
+//! Scanning many files: walking directories, finding Keras files by their first bytes,
+//! analysing them in parallel, each in isolation (a panic or an overrun in one file's
+//! analysis becomes that file's result), and streaming results as they finish.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::analysis::{Analysis, analyze};
+use crate::container::sniff::{Container, sniff};
+use crate::format::read_path_with_config;
+use crate::limits::Limits;
+
+/// How to walk and analyse. The default walks everything, follows no link, one thread per
+/// core.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Follow symbolic links (loops are detected and reported).
+    pub follow_links: bool,
+    /// Skip files that `.gitignore` / `.ignore` files exclude (off by default: a registry
+    /// scan should see everything).
+    pub respect_ignore_files: bool,
+    /// Skip hidden files and folders (off by default).
+    pub skip_hidden: bool,
+    /// Only files matching one of these globs (matched against the path below the root).
+    pub globs: Vec<String>,
+    /// Skip files matching these globs.
+    pub excludes: Vec<String>,
+    pub limits: Limits,
+    /// An architecture for weights-only files (`--config`).
+    pub config: Option<Value>,
+    /// Give up on one file after this long (its result says so; the scan goes on).
+    pub timeout_per_file: Option<Duration>,
+}
+
+/// What happened to one file.
+#[derive(Debug)]
+pub enum Outcome {
+    Analysed(Box<Analysis>),
+    /// Could not be read (damaged, not Keras although named so, a limit hit, unreadable).
+    Failed(String),
+    /// Not a Keras file, found while walking a folder.
+    Skipped(String),
+    /// kerascope itself failed on this file (a bug, caught) or gave up on time.
+    Internal(String),
+}
+
+/// One file's result.
+#[derive(Debug)]
+pub struct FileResult {
+    pub path: PathBuf,
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+    pub size: u64,
+}
+
+/// A file to analyse, and whether the user named it (named files are never skipped: a file
+/// that is not Keras is an error then).
+#[derive(Debug, Clone)]
+struct Candidate {
+    path: PathBuf,
+    named: bool,
+}
+
+/// Extensions that say "Keras file": a file with one that is not Keras is reported, not
+/// skipped.
+const KERAS_EXTENSIONS: &[&str] = &["h5", "hdf5", "keras", "weights.json"];
+
+fn has_keras_extension(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    KERAS_EXTENSIONS
+        .iter()
+        .any(|e| name.ends_with(&format!(".{e}")))
+}
+
+/// Walks the paths given: files as they are, folders recursively. Entries that cannot be
+/// walked (unreadable folders, symlink loops) become failed results.
+fn discover(paths: &[PathBuf], options: &ScanOptions) -> (Vec<Candidate>, Vec<FileResult>) {
+    let mut candidates = Vec::new();
+    let mut problems = Vec::new();
+    for root in paths {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                problems.push(failed(root, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            candidates.push(Candidate {
+                path: root.clone(),
+                named: true,
+            });
+            continue;
+        }
+        let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+        for glob in &options.globs {
+            if let Err(e) = overrides.add(glob) {
+                problems.push(failed(root, format!("bad --glob {glob:?}: {e}")));
+            }
+        }
+        for glob in &options.excludes {
+            if let Err(e) = overrides.add(&format!("!{glob}")) {
+                problems.push(failed(root, format!("bad --exclude {glob:?}: {e}")));
+            }
+        }
+        let mut walker = ignore::WalkBuilder::new(root);
+        walker
+            .follow_links(options.follow_links)
+            .hidden(options.skip_hidden)
+            .git_ignore(options.respect_ignore_files)
+            .git_global(options.respect_ignore_files)
+            .git_exclude(options.respect_ignore_files)
+            .ignore(options.respect_ignore_files)
+            .parents(options.respect_ignore_files)
+            .require_git(false)
+            .sort_by_file_path(|a, b| a.cmp(b));
+        if let Ok(overrides) = overrides.build() {
+            walker.overrides(overrides);
+        }
+        for entry in walker.build() {
+            match entry {
+                Ok(entry) => {
+                    let Some(kind) = entry.file_type() else {
+                        continue;
+                    };
+                    if kind.is_file() {
+                        candidates.push(Candidate {
+                            path: entry.into_path(),
+                            named: false,
+                        });
+                    }
+                    // Folders are walked; FIFOs, sockets and devices are never opened.
+                }
+                Err(e) => {
+                    let path = error_path(&e).unwrap_or_else(|| root.clone());
+                    problems.push(failed(&path, format!("cannot walk: {}", error_text(&e))));
+                }
+            }
+        }
+    }
+    (candidates, problems)
+}
+
+fn error_path(e: &ignore::Error) -> Option<PathBuf> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+fn error_text(e: &ignore::Error) -> String {
+    match e {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => error_text(err),
+        ignore::Error::Loop { ancestor, .. } => {
+            format!("symbolic link loop back to {}", ancestor.display())
+        }
+        other => other.to_string(),
+    }
+}
+
+fn failed(path: &Path, message: String) -> FileResult {
+    FileResult {
+        path: path.to_path_buf(),
+        outcome: Outcome::Failed(message),
+        elapsed: Duration::ZERO,
+        size: 0,
+    }
+}
+
+/// The cheap first look: is this worth a full read?
+fn looks_like_keras(path: &Path) -> Result<bool, String> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(64 * 1024).read_to_end(&mut head))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    Ok(match sniff(&head) {
+        Container::Hdf5 { .. } | Container::Zip => true,
+        // A JSON file is a Keras file only as a sharded-weights index.
+        Container::Json => head.windows(12).any(|w| w == b"\"weight_map\""),
+        Container::Pickle | Container::Unknown => false,
+    })
+}
+
+/// Analyses one file, isolated: a panic becomes an internal error for this file only.
+fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
+    let started = Instant::now();
+    let path = candidate.path.clone();
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let done = |outcome| FileResult {
+        path: candidate.path.clone(),
+        outcome,
+        elapsed: started.elapsed(),
+        size,
+    };
+    if !candidate.named && !has_keras_extension(&path) {
+        match looks_like_keras(&path) {
+            Ok(true) => {}
+            Ok(false) => return done(Outcome::Skipped("not a Keras file".into())),
+            Err(e) => return done(Outcome::Failed(e)),
+        }
+    }
+    let limits = options.limits;
+    let config = options.config.clone();
+    let work = move || -> Outcome {
+        match catch_unwind(AssertUnwindSafe(|| {
+            read_path_with_config(&path, &limits, config)
+        })) {
+            Ok(Ok(file)) => match catch_unwind(AssertUnwindSafe(|| analyze(file))) {
+                Ok(analysis) => Outcome::Analysed(Box::new(analysis)),
+                Err(panic) => Outcome::Internal(format!(
+                    "internal error while analysing: {}",
+                    panic_text(&panic)
+                )),
+            },
+            Ok(Err(crate::Error::NotKeras(why))) if !candidate_named_or_keras(&path) => {
+                Outcome::Skipped(why)
+            }
+            Ok(Err(e)) => Outcome::Failed(e.to_string()),
+            Err(panic) => Outcome::Internal(format!(
+                "internal error while reading: {}",
+                panic_text(&panic)
+            )),
+        }
+    };
+    let outcome = match options.timeout_per_file {
+        None => work(),
+        Some(limit) => run_with_timeout(work, limit),
+    };
+    // A file the user named, or one with a Keras extension, is never quietly skipped.
+    let outcome = match outcome {
+        Outcome::Skipped(why) if candidate.named => {
+            Outcome::Failed(format!("not a Keras file: {why}"))
+        }
+        other => other,
+    };
+    done(outcome)
+}
+
+fn candidate_named_or_keras(path: &Path) -> bool {
+    has_keras_extension(path)
+}
+
+/// Runs `work` on its own thread and stops waiting after `limit`. The thread is abandoned
+/// (it ends with the process); bounded memory limits keep what it can still do small.
+fn run_with_timeout(work: impl FnOnce() -> Outcome + Send + 'static, limit: Duration) -> Outcome {
+    let (sender, receiver) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("kerascope-file".into())
+        .spawn(move || {
+            let _ = sender.send(work());
+        });
+    if let Err(e) = spawned {
+        return Outcome::Internal(format!("cannot start a worker thread: {e}"));
+    }
+    match receiver.recv_timeout(limit) {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::Internal(format!(
+            "gave up after {:.1} s (--timeout-per-file)",
+            limit.as_secs_f64()
+        )),
+    }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
+/// Scans the paths, calling `on_result` for each file as soon as it is done (from worker
+/// threads, in completion order), and returns every result in walk order.
+pub fn scan(
+    paths: &[PathBuf],
+    options: &ScanOptions,
+    on_discovered: impl FnOnce(usize),
+    on_result: impl Fn(&FileResult) + Sync,
+) -> Vec<FileResult> {
+    let (candidates, problems) = discover(paths, options);
+    on_discovered(candidates.len() + problems.len());
+    for p in &problems {
+        on_result(p);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build();
+    let run = || -> Vec<FileResult> {
+        candidates
+            .par_iter()
+            .map(|c| {
+                let result = analyse_one(c, options);
+                on_result(&result);
+                result
+            })
+            .collect()
+    };
+    let mut results = match pool {
+        Ok(pool) => pool.install(run),
+        Err(_) => run(),
+    };
+    results.extend(problems);
+    results
+}
