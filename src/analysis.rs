@@ -30,7 +30,7 @@ pub struct Analysis {
 
 /// Reads and analyses a file.
 pub fn analyze_path(path: &Path, limits: &Limits) -> Result<Analysis> {
-    Ok(analyze(read_path(path, limits)?))
+    Ok(analyze_with_limits(read_path(path, limits)?, limits))
 }
 
 /// Reads and analyses a weights-only file with an architecture given apart (see
@@ -40,7 +40,10 @@ pub fn analyze_path_with_config(
     limits: &Limits,
     config: Option<Value>,
 ) -> Result<Analysis> {
-    Ok(analyze(read_path_with_config(path, limits, config)?))
+    Ok(analyze_with_limits(
+        read_path_with_config(path, limits, config)?,
+        limits,
+    ))
 }
 
 /// An architecture for a weights-only file: a JSON file (`model.to_json()`, a `.keras`
@@ -62,14 +65,52 @@ pub fn load_config(path: &Path, limits: &Limits) -> Result<Value> {
         .ok_or_else(|| Error::Keras("the file given as --config stores no model config".into()))
 }
 
-/// Analyses a file already read.
+/// Analyses a file already read, with the default limits.
 pub fn analyze(file: KerasFile) -> Analysis {
+    analyze_with_limits(file, &Limits::default())
+}
+
+/// Counts layer entries (objects with `class_name` and `config`) in a config, up to `max`.
+fn count_layers(value: &Value, max: usize) -> usize {
+    let mut count = 0;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                if map.contains_key("class_name") && map.contains_key("config") {
+                    count += 1;
+                    if count > max {
+                        return count;
+                    }
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    count
+}
+
+/// Analyses a file already read.
+pub fn analyze_with_limits(file: KerasFile, limits: &Limits) -> Analysis {
     let mut findings = read::check(&file);
-    let model = match file
+    let too_many = file
         .model_config
         .as_ref()
-        .map(|c| parse_model(c, file.dialect))
-    {
+        .is_some_and(|c| count_layers(c, limits.max_layers) > limits.max_layers);
+    if too_many {
+        findings.push(Finding::new(
+            &read::BAD_CONFIG,
+            None,
+            format!(
+                "the config has more than {} layer entries (--max-layers): not analysed",
+                limits.max_layers
+            ),
+        ));
+    }
+    let config = file.model_config.as_ref().filter(|_| !too_many);
+    let model = match config.map(|c| parse_model(c, file.dialect)) {
         Some(Ok(model)) => Some(model),
         Some(Err(e)) => {
             findings.push(Finding::new(&read::BAD_CONFIG, None, e.to_string()));

@@ -21,6 +21,8 @@ pub struct Limits {
     pub max_zip_ratio: u64,
     /// Dimensions of one tensor.
     pub max_rank: usize,
+    /// Layer entries in a model config, nested models included.
+    pub max_layers: usize,
 }
 
 impl Default for Limits {
@@ -34,6 +36,7 @@ impl Default for Limits {
             max_zip_inflate_bytes: 2 << 30,
             max_zip_ratio: 1_000,
             max_rank: 32,
+            max_layers: 100_000,
         }
     }
 }

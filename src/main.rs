@@ -36,6 +36,8 @@ enum Command {
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Check files and folders: stored tensors against each layer's config, the file's
     /// structure, and everything that makes it dangerous to load.
@@ -60,6 +62,8 @@ enum Command {
         /// Architecture for a weights-only file (see `check --config`).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// The calculator: a layer's weights and the arithmetic of its count, no file needed.
     ///
@@ -79,6 +83,54 @@ enum Command {
     },
     /// Explain finding codes: every code, or one in full.
     Rule { code: Option<String> },
+}
+
+/// Resource limits (hitting one is an error for that file, never a crash; see the README).
+#[derive(Args, Clone)]
+struct LimitArgs {
+    /// Most HDF5 objects (groups + datasets) walked in one file.
+    #[arg(long, default_value_t = Limits::default().max_hdf5_objects, help_heading = "Limits")]
+    max_objects: usize,
+    /// Deepest HDF5 group nesting.
+    #[arg(long, default_value_t = Limits::default().max_hdf5_depth, help_heading = "Limits")]
+    max_depth: usize,
+    /// Largest HDF5 object header (where attributes live), in bytes.
+    #[arg(long, default_value_t = Limits::default().max_object_header_bytes, help_heading = "Limits")]
+    max_header_bytes: usize,
+    /// Largest config JSON, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_config_bytes, help_heading = "Limits")]
+    max_config_bytes: usize,
+    /// Most layer entries in a config (nested models included).
+    #[arg(long, default_value_t = Limits::default().max_layers, help_heading = "Limits")]
+    max_layers: usize,
+    /// Most members in a zip archive.
+    #[arg(long, default_value_t = Limits::default().max_zip_members, help_heading = "Limits")]
+    max_zip_members: usize,
+    /// Largest zip member inflated into memory, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_zip_inflate_bytes, help_heading = "Limits")]
+    max_zip_inflate: u64,
+    /// Highest compression ratio of a zip member.
+    #[arg(long, default_value_t = Limits::default().max_zip_ratio, help_heading = "Limits")]
+    max_zip_ratio: u64,
+    /// Most dimensions of one tensor.
+    #[arg(long, default_value_t = Limits::default().max_rank, help_heading = "Limits")]
+    max_rank: usize,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_hdf5_objects: self.max_objects,
+            max_hdf5_depth: self.max_depth,
+            max_object_header_bytes: self.max_header_bytes,
+            max_config_bytes: self.max_config_bytes,
+            max_zip_members: self.max_zip_members,
+            max_zip_inflate_bytes: self.max_zip_inflate,
+            max_zip_ratio: self.max_zip_ratio,
+            max_rank: self.max_rank,
+            max_layers: self.max_layers,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -123,6 +175,8 @@ struct CheckArgs {
     /// Give up on a file after this many seconds (it is reported; the scan goes on).
     #[arg(long, value_name = "SECONDS")]
     timeout_per_file: Option<f64>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,7 +219,11 @@ const EXIT_NOTHING: u8 = 3;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Inspect { files, format } => inspect_files(&files, format),
+        Command::Inspect {
+            files,
+            format,
+            limits,
+        } => inspect_files(&files, format, &limits.limits()),
         Command::Check(args) => match architecture(args.config.as_deref()) {
             Ok(config) => check_paths(&args, config),
             Err(code) => code,
@@ -178,8 +236,20 @@ fn main() -> ExitCode {
             expand_nested,
             width,
             config,
+            limits,
         } => match architecture(config.as_deref()) {
-            Ok(config) => summarize(&file, format, style, explain, expand_nested, width, config),
+            Ok(config) => summarize(
+                &file,
+                format,
+                SummaryOptions {
+                    style,
+                    explain,
+                    expand_nested,
+                    width,
+                },
+                config,
+                &limits.limits(),
+            ),
             Err(code) => code,
         },
         Command::Formula {
@@ -212,7 +282,7 @@ fn check_paths(args: &CheckArgs, config: Option<serde_json::Value>) -> ExitCode 
         skip_hidden: args.skip_hidden,
         globs: args.glob.clone(),
         excludes: args.exclude.clone(),
-        limits: Limits::default(),
+        limits: args.limits.limits(),
         config,
         timeout_per_file: args
             .timeout_per_file
@@ -306,19 +376,30 @@ fn exit_status(results: &[FileResult], fail_on: Severity) -> ExitCode {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn summarize(
-    path: &std::path::Path,
-    format: OutputFormat,
+/// How `summary` draws its table.
+struct SummaryOptions {
     style: SummaryStyle,
     explain: bool,
     expand_nested: bool,
     width: Option<usize>,
+}
+
+fn summarize(
+    path: &std::path::Path,
+    format: OutputFormat,
+    options: SummaryOptions,
     config: Option<serde_json::Value>,
+    limits: &Limits,
 ) -> ExitCode {
     use std::io::IsTerminal;
+    let SummaryOptions {
+        style,
+        explain,
+        expand_nested,
+        width,
+    } = options;
     let label = path.display().to_string();
-    let analysis = match analyze_path_with_config(path, &Limits::default(), config) {
+    let analysis = match analyze_path_with_config(path, limits, config) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("kerascope: {label}: {e}");
@@ -423,13 +504,12 @@ fn terminal_width(tty: bool) -> usize {
         .and_then(|c| c.parse().ok())
         .unwrap_or(120)
 }
-fn inspect_files(files: &[PathBuf], format: OutputFormat) -> ExitCode {
-    let limits = Limits::default();
+fn inspect_files(files: &[PathBuf], format: OutputFormat, limits: &Limits) -> ExitCode {
     let mut failed = false;
     let mut documents = Vec::new();
     for path in files {
         let label = path.display().to_string();
-        match read_path(path, &limits) {
+        match read_path(path, limits) {
             Ok(file) => match format {
                 OutputFormat::Text | OutputFormat::Markdown => {
                     print!("{}", inspect::to_text(&label, &file))

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::analysis::{Analysis, analyze};
+use crate::analysis::{Analysis, analyze_with_limits};
 use crate::container::sniff::{Container, sniff};
 use crate::format::read_path_with_config;
 use crate::limits::Limits;
@@ -222,13 +222,15 @@ fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
         match catch_unwind(AssertUnwindSafe(|| {
             read_path_with_config(&path, &limits, config)
         })) {
-            Ok(Ok(file)) => match catch_unwind(AssertUnwindSafe(|| analyze(file))) {
-                Ok(analysis) => Outcome::Analysed(Box::new(analysis)),
-                Err(panic) => Outcome::Internal(format!(
-                    "internal error while analysing: {}",
-                    panic_text(&panic)
-                )),
-            },
+            Ok(Ok(file)) => {
+                match catch_unwind(AssertUnwindSafe(|| analyze_with_limits(file, &limits))) {
+                    Ok(analysis) => Outcome::Analysed(Box::new(analysis)),
+                    Err(panic) => Outcome::Internal(format!(
+                        "internal error while analysing: {}",
+                        panic_text(&panic)
+                    )),
+                }
+            }
             Ok(Err(crate::Error::NotKeras(why))) if !candidate_named_or_keras(&path) => {
                 Outcome::Skipped(why)
             }

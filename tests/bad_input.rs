@@ -65,7 +65,9 @@ impl Lcg {
 
 fn read_bytes(bytes: Vec<u8>) {
     // Ok or Err are both fine; a panic fails the test.
-    let _ = read_source(&Source::from_vec(bytes), None, &Limits::default());
+    if let Ok(file) = read_source(&Source::from_vec(bytes), None, &Limits::default()) {
+        let _ = kerascope::analyze(file);
+    }
 }
 
 #[test]
@@ -104,6 +106,36 @@ fn byte_flips_in_metadata_read_or_fail_cleanly() {
                 bytes[at] ^= 1 << (rng.next() % 8);
             }
             read_bytes(bytes);
+        }
+    }
+}
+
+/// Everything the fuzzers ever found (`scripts/fuzz.sh` keeps it in `fixtures/crashes/`)
+/// reads or fails cleanly, whatever its first bytes say it is.
+#[test]
+fn fuzzer_findings_stay_fixed() {
+    let dir = fixtures().join("crashes");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        read_bytes(bytes.clone());
+        if let Ok(config) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            for dialect in [
+                kerascope::layers::Dialect::Keras1,
+                kerascope::layers::Dialect::Keras3,
+            ] {
+                if let Ok(model) = kerascope::graph::parse_model(&config, dialect) {
+                    let _ = kerascope::shape::analyze(
+                        &model,
+                        dialect,
+                        &[],
+                        &kerascope::shape::nothing_stored,
+                    );
+                }
+            }
         }
     }
 }

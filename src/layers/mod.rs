@@ -19,6 +19,8 @@ mod preprocessing;
 mod recurrent;
 mod shaping;
 mod util;
+
+pub use util::thousands;
 mod wrappers;
 
 /// One dimension: `None` when unknown (the batch axis, a variable sequence length, or a shape

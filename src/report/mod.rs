@@ -6,18 +6,8 @@ pub mod inspect;
 pub mod sarif;
 pub mod summary;
 
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// `1234567` → `1,234,567`: the derivations' formatting, shared.
+pub use crate::layers::thousands;
 
 /// `(3, 4)`, `(4,)`, `()` — Python's tuple notation, as Keras prints shapes.
 pub fn tuple(shape: &[u64]) -> String {

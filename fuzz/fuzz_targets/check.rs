@@ -1,0 +1,16 @@
+//! The whole `check` of a byte buffer: detect, read, analyse, audit.
+#![no_main]
+
+use kerascope::Limits;
+use kerascope::container::source::Source;
+use kerascope::format::read_source;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let source = Source::from_vec(data.to_vec());
+    if let Ok(file) = read_source(&source, None, &Limits::default()) {
+        let analysis = kerascope::analyze(file);
+        let _ = kerascope::report::check::Totals::default();
+        let _ = analysis.findings.len();
+    }
+});

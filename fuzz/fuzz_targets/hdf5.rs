@@ -1,0 +1,30 @@
+//! The HDF5 layer as kerascope uses it: open from bytes, walk everything, read every
+//! attribute of every group, describe every dataset.
+#![no_main]
+
+use kerascope::Limits;
+use kerascope::container::hdf5::H5File;
+use kerascope::container::source::Source;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let source = Source::from_vec(data.to_vec());
+    let Ok(h5) = H5File::open(source.whole(), &Limits::default()) else {
+        return;
+    };
+    let Ok(walk) = h5.walk("") else { return };
+    for path in std::iter::once(String::new()).chain(walk.groups) {
+        if let Ok(Some(group)) = h5.group(&path)
+            && let Ok(names) = group.attribute_names()
+        {
+            for name in names {
+                let _ = group.strings_attribute(&name);
+                let _ = group.chunked_strings_attribute(&name);
+                let _ = group.integer_attribute(&name);
+            }
+        }
+    }
+    for dataset in walk.datasets {
+        let _ = h5.dataset(&dataset.path);
+    }
+});
