@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::audit::params::{self, LayerCheck};
-use crate::audit::{Finding, read};
+use crate::audit::{Finding, read, security};
 use serde_json::Value;
 
 use crate::container::sniff::{Container, sniff};
@@ -94,7 +94,8 @@ fn count_layers(value: &Value, max: usize) -> usize {
 
 /// Analyses a file already read.
 pub fn analyze_with_limits(file: KerasFile, limits: &Limits) -> Analysis {
-    let mut findings = read::check(&file);
+    let mut findings = security::check(&file);
+    findings.extend(read::check(&file));
     let too_many = file
         .model_config
         .as_ref()

@@ -2,9 +2,10 @@
 //! Every code is documented next to the check that emits it (a [`RuleDoc`] constant in the
 //! check's module); [`docs`] gathers them for `kerascope rule`.
 
+pub mod marshal;
 pub mod params;
 pub mod read;
-// TEMP pub mod security;
+pub mod security;
 
 use serde::Serialize;
 
@@ -84,7 +85,7 @@ pub fn docs() -> Vec<&'static RuleDoc> {
     let mut all: Vec<&'static RuleDoc> = read::DOCS
         .iter()
         .chain(params::DOCS)
-        // TEMP .chain(security::DOCS)
+        .chain(security::DOCS)
         .copied()
         .collect();
     all.sort_by_key(|d| d.code);

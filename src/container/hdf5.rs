@@ -213,21 +213,16 @@ impl H5File {
         group: &H5Group,
         walk: &mut Walk,
     ) -> Option<(Vec<hdf5_reader::group::Group>, Vec<hdf5_reader::Dataset>)> {
-        let (group_names, dataset_names) = group.inner.member_names().ok()?;
-        let mut groups = Vec::with_capacity(group_names.len());
-        for name in group_names {
-            groups.push(group.inner.group(&name).ok()?);
-        }
-        let mut datasets = Vec::with_capacity(dataset_names.len());
-        for name in dataset_names {
+        let names = self.raw_member_names(group)?;
+        let mut groups = Vec::new();
+        let mut datasets = Vec::new();
+        for name in names.into_iter().take(self.limits.max_hdf5_objects) {
             match group.inner.dataset(&name) {
                 Ok(dataset) => datasets.push(dataset),
-                Err(H5Error::UnsupportedLayoutClass(3)) => {
-                    walk.hazards.push(Hdf5Hazard::VirtualDataset {
-                        path: join(&group.path, &name),
-                    })
-                }
-                Err(_) => return None,
+                Err(e) if is_virtual_layout(&e) => walk.hazards.push(Hdf5Hazard::VirtualDataset {
+                    path: join(&group.path, &name),
+                }),
+                Err(_) => groups.push(group.inner.group(&name).ok()?),
             }
         }
         Some((groups, datasets))
@@ -333,8 +328,122 @@ impl H5File {
                     LinkTarget::Hard { .. } => {}
                 }
             }
+            if let HdfMessage::SymbolTable(table) = message {
+                for (name, soft_target) in self.old_style_entries(table) {
+                    if let Some(target) = soft_target {
+                        hazards.push(Hdf5Hazard::SoftLink {
+                            path: join(&group.path, &name),
+                            target,
+                        });
+                    }
+                }
+            }
         }
         Ok(hazards)
+    }
+
+    /// The entries of an old-style (symbol table) group: each name, with the target path when
+    /// it is a soft link (cache type 2). The crate resolves soft links silently, so the symbol
+    /// table nodes are read here to record them. Unreadable tables give what could be read.
+    fn old_style_entries(
+        &self,
+        table: &hdf5_reader::messages::symbol_table_msg::SymbolTableMessage,
+    ) -> Vec<(String, Option<String>)> {
+        let storage = self.file.storage();
+        let superblock = self.file.superblock();
+        let (offset_size, length_size) = (superblock.offset_size, superblock.length_size);
+        let Ok(heap) = hdf5_reader::local_heap::LocalHeap::parse_at_storage(
+            storage,
+            table.heap_address,
+            offset_size,
+            length_size,
+        ) else {
+            return Vec::new();
+        };
+        let Ok(leaves) = hdf5_reader::btree_v1::collect_btree_v1_leaves_storage(
+            storage,
+            table.btree_address,
+            offset_size,
+            length_size,
+            None,
+            &[],
+            None,
+        ) else {
+            return Vec::new();
+        };
+        let entry_len = 2 * usize::from(offset_size) + 4 + 4 + 16;
+        let mut entries = Vec::new();
+        for (_, node_address) in leaves.iter().take(self.limits.max_hdf5_objects) {
+            // A node holds at most 2·K entries (K ≤ 65535): read its header, then its entries.
+            let Some(count) = storage
+                .read_range(*node_address, 8)
+                .ok()
+                .filter(|head| head.as_ref().starts_with(b"SNOD"))
+                .map(|head| usize::from(u16::from_le_bytes([head.as_ref()[6], head.as_ref()[7]])))
+            else {
+                continue;
+            };
+            let Ok(bytes) = storage.read_range(*node_address, 8 + count * entry_len) else {
+                continue;
+            };
+            let mut cursor = hdf5_reader::io::Cursor::new(bytes.as_ref());
+            let Ok(node) = hdf5_reader::symbol_table::SymbolTableNode::parse(
+                &mut cursor,
+                offset_size,
+                length_size,
+            ) else {
+                continue;
+            };
+            for entry in &node.entries {
+                let Ok(name) = heap.get_string_storage(entry.link_name_offset, storage) else {
+                    continue;
+                };
+                let soft_target = (entry.cache_type == 2).then(|| {
+                    let offset = u32::from_le_bytes([
+                        entry.scratch[0],
+                        entry.scratch[1],
+                        entry.scratch[2],
+                        entry.scratch[3],
+                    ]);
+                    heap.get_string_storage(u64::from(offset), storage)
+                        .unwrap_or_else(|_| "<unreadable target>".into())
+                });
+                entries.push((name, soft_target));
+            }
+        }
+        entries
+    }
+
+    /// The names of a group's members, read from its own header (compact link messages or
+    /// the symbol table), for when the crate's listing fails on one member.
+    fn raw_member_names(&self, group: &H5Group) -> Option<Vec<String>> {
+        let header = self.file.get_or_parse_header(group.inner.address()).ok()?;
+        let mut names = Vec::new();
+        for message in &header.messages {
+            match message {
+                HdfMessage::Link(link) if matches!(link.target, LinkTarget::Hard { .. }) => {
+                    names.push(link.name.clone())
+                }
+                HdfMessage::SymbolTable(table) => names.extend(
+                    self.old_style_entries(table)
+                        .into_iter()
+                        .filter(|(_, soft)| soft.is_none())
+                        .map(|(name, _)| name),
+                ),
+                _ => {}
+            }
+        }
+        Some(names)
+    }
+}
+
+/// Layout class 3 is a virtual dataset, which `hdf5-reader` does not open (and kerascope
+/// never resolves); the error may come wrapped in context.
+fn is_virtual_layout(error: &H5Error) -> bool {
+    match error {
+        H5Error::UnsupportedLayoutClass(3) => true,
+        H5Error::Context { source, .. } => is_virtual_layout(source),
+        _ => false,
     }
 }
 

@@ -174,6 +174,12 @@ fn read_layer_weights(
         .unwrap_or_default();
     for weight_name in names {
         let path = join(&group.path, &weight_name);
+        let is_virtual = file.hdf5_hazards.iter().any(
+            |h| matches!(h, crate::container::hdf5::Hdf5Hazard::VirtualDataset { path: p } if *p == path),
+        );
+        if is_virtual {
+            continue; // never opened; reported as a hazard
+        }
         match take_dataset(h5, datasets, &path)? {
             Some(info) => {
                 let (owner, name) = split_weight_name(&weight_name, file.dialect);
