@@ -730,7 +730,13 @@ impl<'a> Decoder<'a> {
                     .map(|(n, _)| n.clone())
                     .collect()
             };
-            (pick(CO_FAST_LOCAL), pick(CO_FAST_FREE), pick(CO_FAST_CELL))
+            let picked = (pick(CO_FAST_LOCAL), pick(CO_FAST_FREE), pick(CO_FAST_CELL));
+            let copied = [&picked.0, &picked.1, &picked.2]
+                .iter()
+                .flat_map(|v| v.iter())
+                .fold(0usize, |n, s| n.saturating_add(s.len()));
+            self.charge_text(copied)?;
+            picked
         } else {
             let v = self.child(h)?;
             let varnames = self.name_tuple(&v, at, "co_varnames is not a tuple of names")?;
