@@ -150,6 +150,26 @@ def main():
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
+
+    # Data mutants, for `check --deep`: values changed, shapes intact.
+    deep = []
+
+    def nan_in_kernel(path):
+        def mutate(h5):
+            data = h5[path][...]
+            data[0, 0] = np.nan
+            data[1, 1] = np.inf
+            h5[path][...] = data
+        return mutate
+
+    deep.append({"file": h5_mutant("tfk_sequential_basic.h5", "deep_nan.h5",
+                                   nan_in_kernel("model_weights/dense/dense/kernel:0")),
+                 "layer": "dense", "code": "D101", "nan": 1, "inf": 1})
+    deep.append({"file": keras_mutant("k3_sequential_basic.keras", "deep_nan.keras",
+                                      mutate_weights=nan_in_kernel("layers/dense/vars/0")),
+                 "layer": "dense", "code": "D101", "nan": 1, "inf": 1})
+    with open(os.path.join(OUT, "expected_deep.json"), "w") as f:
+        json.dump(deep, f, indent=1)
     print(f"{len(expected)} mutants in {OUT}")
 
 

@@ -175,6 +175,10 @@ struct CheckArgs {
     /// Give up on a file after this many seconds (it is reported; the scan goes on).
     #[arg(long, value_name = "SECONDS")]
     timeout_per_file: Option<f64>,
+    /// Also read the tensor values: NaN, infinities, all-zero kernels, odd dtypes (streamed
+    /// block by block; memory stays flat).
+    #[arg(long)]
+    deep: bool,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -217,6 +221,11 @@ const EXIT_ERROR: u8 = 2;
 const EXIT_NOTHING: u8 = 3;
 
 fn main() -> ExitCode {
+    // Piped into `head`, stop quietly like other Unix tools instead of failing on EPIPE.
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Inspect {
@@ -288,6 +297,7 @@ fn check_paths(args: &CheckArgs, config: Option<serde_json::Value>) -> ExitCode 
             .timeout_per_file
             .filter(|s| *s > 0.0)
             .map(Duration::from_secs_f64),
+        deep: args.deep,
     };
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
     let single_file = args.paths.len() == 1 && args.paths[0].is_file();

@@ -37,6 +37,8 @@ pub struct ScanOptions {
     pub config: Option<Value>,
     /// Give up on one file after this long (its result says so; the scan goes on).
     pub timeout_per_file: Option<Duration>,
+    /// Also read tensor values (NaN, infinities, all-zero kernels): `check --deep`.
+    pub deep: bool,
 }
 
 /// What happened to one file.
@@ -218,12 +220,21 @@ fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
     }
     let limits = options.limits;
     let config = options.config.clone();
+    let deep = options.deep;
     let work = move || -> Outcome {
         match catch_unwind(AssertUnwindSafe(|| {
             read_path_with_config(&path, &limits, config)
         })) {
             Ok(Ok(file)) => {
-                match catch_unwind(AssertUnwindSafe(|| analyze_with_limits(file, &limits))) {
+                let analyse = || {
+                    let mut analysis = analyze_with_limits(file, &limits);
+                    if deep {
+                        let data = crate::audit::deep::check(&path, &analysis.file);
+                        analysis.findings.extend(data);
+                    }
+                    analysis
+                };
+                match catch_unwind(AssertUnwindSafe(analyse)) {
                     Ok(analysis) => Outcome::Analysed(Box::new(analysis)),
                     Err(panic) => Outcome::Internal(format!(
                         "internal error while analysing: {}",

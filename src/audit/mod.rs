@@ -2,6 +2,7 @@
 //! Every code is documented next to the check that emits it (a [`RuleDoc`] constant in the
 //! check's module); [`docs`] gathers them for `kerascope rule`.
 
+pub mod deep;
 pub mod marshal;
 pub mod params;
 pub mod read;
@@ -86,6 +87,7 @@ pub fn docs() -> Vec<&'static RuleDoc> {
         .iter()
         .chain(params::DOCS)
         .chain(security::DOCS)
+        .chain(deep::DOCS)
         .copied()
         .collect();
     all.sort_by_key(|d| d.code);

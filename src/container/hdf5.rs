@@ -60,6 +60,25 @@ pub struct DatasetInfo {
     /// Bytes the dataset occupies in the file, when the layout says so without reading data
     /// (contiguous and compact layouts; `None` for chunked ones).
     pub stored_bytes: Option<u64>,
+    /// Where the raw data is, for the opt-in data checks (`check --deep`).
+    pub location: DataLocation,
+}
+
+/// Where a dataset's raw bytes are, as offsets in the file that holds the container (a
+/// `.keras` member's offset included).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DataLocation {
+    /// Not known (no layout read).
+    #[default]
+    Unknown,
+    /// One block of the file.
+    Contiguous { offset: u64, size: u64 },
+    /// Inside the object header.
+    Compact(Vec<u8>),
+    /// Split in chunks (possibly filtered): not read by the data checks.
+    Chunked,
+    /// Never written (reads as the fill value).
+    Unwritten,
 }
 
 /// An open HDF5 container.
@@ -67,6 +86,8 @@ pub struct H5File {
     file: Hdf5File,
     limits: Limits,
     bytes_read: Arc<AtomicU64>,
+    /// File offset that HDF5 addresses count from.
+    base_offset: u64,
 }
 
 /// The bytes of the container as `hdf5-reader` sees them, counting every byte it asks for, so
@@ -100,16 +121,19 @@ impl H5File {
             ..OpenOptions::default()
         };
         let bytes_read = Arc::new(AtomicU64::new(0));
+        let slice_offset = bytes.offset();
         let storage = CountingStorage {
             bytes: Arc::new(bytes),
             served: bytes_read.clone(),
         };
         let file = Hdf5File::from_storage_with_options(Arc::new(storage), options)
             .map_err(|e| Error::hdf5("superblock", e))?;
+        let base_offset = slice_offset.saturating_add(file.superblock().base_address);
         Ok(H5File {
             file,
             limits: *limits,
             bytes_read,
+            base_offset,
         })
     }
 
@@ -271,7 +295,33 @@ impl H5File {
                 });
             }
         }
-        describe_dataset(dataset, path, &self.limits, Some(&header.messages))
+        let mut info = describe_dataset(dataset, path, &self.limits, Some(&header.messages))?;
+        info.location = self.location(&header.messages);
+        Ok(info)
+    }
+
+    fn location(&self, messages: &[HdfMessage]) -> DataLocation {
+        let layout = messages.iter().find_map(|m| match m {
+            HdfMessage::DataLayout(layout) => Some(&layout.layout),
+            _ => None,
+        });
+        match layout {
+            Some(DataLayout::Compact { data }) => DataLocation::Compact(data.clone()),
+            Some(DataLayout::Contiguous { address, .. }) if *address == u64::MAX => {
+                DataLocation::Unwritten
+            }
+            Some(DataLayout::Contiguous { address, size }) => {
+                match self.base_offset.checked_add(*address) {
+                    Some(offset) => DataLocation::Contiguous {
+                        offset,
+                        size: *size,
+                    },
+                    None => DataLocation::Unknown,
+                }
+            }
+            Some(DataLayout::Chunked { .. }) => DataLocation::Chunked,
+            None => DataLocation::Unknown,
+        }
     }
 
     /// The file names an external-storage message lists (read from its local heap, never
@@ -606,6 +656,7 @@ fn describe_dataset(
         shape,
         dtype,
         stored_bytes,
+        location: DataLocation::Unknown,
     })
 }
 

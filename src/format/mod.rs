@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::container::hdf5::{DatasetInfo, H5File, Hdf5Hazard};
+use crate::container::hdf5::{DataLocation, DatasetInfo, H5File, Hdf5Hazard};
 use crate::container::sniff::{Container, sniff};
 use crate::container::source::Source;
 use crate::container::zip::ZipMember;
@@ -91,6 +91,9 @@ pub struct Tensor {
     pub dtype: String,
     /// Bytes used in the file, when known without reading the data.
     pub stored_bytes: Option<u64>,
+    /// Where the data is (for `check --deep`; never read otherwise).
+    #[serde(skip)]
+    pub location: DataLocation,
 }
 
 impl Tensor {
@@ -328,5 +331,6 @@ pub(crate) fn tensor(role: TensorRole, layer: Option<String>, info: DatasetInfo)
         shape: info.shape,
         dtype: info.dtype,
         stored_bytes: info.stored_bytes,
+        location: info.location,
     }
 }
