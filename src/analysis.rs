@@ -119,12 +119,14 @@ pub fn analyze_with_limits(file: KerasFile, limits: &Limits) -> Analysis {
         }
         None => None,
     };
-    let stored_shapes = |layer: &str| -> Vec<Vec<u64>> {
-        file.tensors_of(TensorRole::Layer)
-            .filter(|t| t.layer.as_deref() == Some(layer))
-            .map(|t| t.shape.clone())
-            .collect()
-    };
+    let mut by_layer: std::collections::HashMap<&str, Vec<Vec<u64>>> = Default::default();
+    for t in file.tensors_of(TensorRole::Layer) {
+        if let Some(layer) = t.layer.as_deref() {
+            by_layer.entry(layer).or_default().push(t.shape.clone());
+        }
+    }
+    let stored_shapes =
+        |layer: &str| -> Vec<Vec<u64>> { by_layer.get(layer).cloned().unwrap_or_default() };
     let result = model
         .as_ref()
         .filter(|m| m.kind != ModelKind::Subclassed)

@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod audit;
 pub mod container;
+pub mod diff;
 pub mod error;
 pub mod format;
 pub mod graph;
@@ -16,6 +17,7 @@ pub mod limits;
 pub mod report;
 pub mod scan;
 pub mod shape;
+pub mod verify;
 
 pub use analysis::{Analysis, analyze, analyze_path, analyze_path_with_config, load_config};
 pub use error::{Error, Result};

@@ -12,6 +12,8 @@ pub struct Limits {
     pub max_object_header_bytes: usize,
     /// Bytes of a config JSON (`model_config`, `config.json`, `metadata.json`).
     pub max_config_bytes: usize,
+    /// Values (numbers, strings, objects...) in a config JSON: bounds its parsed size.
+    pub max_config_values: usize,
     /// Members of a zip archive.
     pub max_zip_members: usize,
     /// Declared uncompressed size of one zip member that must be inflated into memory
@@ -32,6 +34,7 @@ impl Default for Limits {
             max_hdf5_depth: 64,
             max_object_header_bytes: 16 << 20,
             max_config_bytes: 64 << 20,
+            max_config_values: 4_000_000,
             max_zip_members: 10_000,
             max_zip_inflate_bytes: 2 << 30,
             max_zip_ratio: 1_000,

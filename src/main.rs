@@ -83,6 +83,34 @@ enum Command {
     },
     /// Explain finding codes: every code, or one in full.
     Rule { code: Option<String> },
+    /// Check a pasted `model.summary()` (Keras 1, 2, tf.keras or 3) against a model file, row
+    /// by row; without a file, re-derive each row's count from its type and shapes.
+    ///
+    /// Exit status: 0 it matches, 1 differences, 2 a file or the summary could not be read.
+    Verify {
+        /// The model file (any format); omit to check the summary on its own.
+        file: Option<PathBuf>,
+        /// The summary text, `-` for standard input.
+        #[arg(long, value_name = "SUMMARY")]
+        summary: PathBuf,
+        /// Architecture for a weights-only file (see `check --config`).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Compare two model files (any formats): layers added, removed or renamed, config and
+    /// weight changes, totals.
+    ///
+    /// Exit status: 0 equivalent, 1 different, 2 a file could not be read.
+    Diff {
+        /// The model file compared from.
+        a: PathBuf,
+        /// The model file compared with it.
+        b: PathBuf,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
 }
 
 /// Resource limits (hitting one is an error for that file, never a crash; see the README).
@@ -100,6 +128,9 @@ struct LimitArgs {
     /// Largest config JSON, in bytes.
     #[arg(long, default_value_t = Limits::default().max_config_bytes, help_heading = "Limits")]
     max_config_bytes: usize,
+    /// Most values (numbers, strings, objects...) in a config JSON.
+    #[arg(long, default_value_t = Limits::default().max_config_values, help_heading = "Limits")]
+    max_config_values: usize,
     /// Most layer entries in a config (nested models included).
     #[arg(long, default_value_t = Limits::default().max_layers, help_heading = "Limits")]
     max_layers: usize,
@@ -124,6 +155,7 @@ impl LimitArgs {
             max_hdf5_depth: self.max_depth,
             max_object_header_bytes: self.max_header_bytes,
             max_config_bytes: self.max_config_bytes,
+            max_config_values: self.max_config_values,
             max_zip_members: self.max_zip_members,
             max_zip_inflate_bytes: self.max_zip_inflate,
             max_zip_ratio: self.max_zip_ratio,
@@ -268,6 +300,16 @@ fn main() -> ExitCode {
             dialect,
         } => formula(class.as_deref(), &args, list, dialect),
         Command::Rule { code } => explain_rule(code.as_deref()),
+        Command::Verify {
+            file,
+            summary,
+            config,
+            format,
+        } => match architecture(config.as_deref()) {
+            Ok(config) => verify_summary(file.as_deref(), &summary, config, format),
+            Err(code) => code,
+        },
+        Command::Diff { a, b, format } => diff_files(&a, &b, format),
     }
 }
 
@@ -548,5 +590,100 @@ fn inspect_files(files: &[PathBuf], format: OutputFormat, limits: &Limits) -> Ex
         ExitCode::from(EXIT_ERROR)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `verify`: 0 the summary matches (or, without a file, every number can be right), 1 it
+/// does not, 2 a file or the summary could not be read.
+fn verify_summary(
+    file: Option<&std::path::Path>,
+    summary_path: &std::path::Path,
+    config: Option<serde_json::Value>,
+    format: OutputFormat,
+) -> ExitCode {
+    use kerascope::report::verify::{FileLabel, to_json, to_text};
+    use std::io::Read;
+    let summary_label = summary_path.display().to_string();
+    let mut text = String::new();
+    let read = if summary_label == "-" {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::read(summary_path).map(|bytes| text = String::from_utf8_lossy(&bytes).into_owned())
+    };
+    if let Err(e) = read {
+        eprintln!("kerascope: {summary_label}: {e}");
+        return ExitCode::from(EXIT_ERROR);
+    }
+    let printed = match kerascope::verify::parse(&text) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("kerascope: {summary_label}: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let (verification, analysis, file_label) = match file {
+        Some(path) => match analyze_path_with_config(path, &Limits::default(), config) {
+            Ok(analysis) => (
+                kerascope::verify::against_file(&printed, &analysis),
+                Some(analysis),
+                path.display().to_string(),
+            ),
+            Err(e) => {
+                eprintln!("kerascope: {}: {e}", path.display());
+                return ExitCode::from(EXIT_ERROR);
+            }
+        },
+        None => (
+            kerascope::verify::without_file(&printed),
+            None,
+            String::new(),
+        ),
+    };
+    let label = analysis.as_ref().map(|analysis| FileLabel {
+        path: &file_label,
+        analysis,
+    });
+    match format {
+        OutputFormat::Json => println!(
+            "{}",
+            pretty(&to_json(&summary_label, label.as_ref(), &verification))
+        ),
+        OutputFormat::Text | OutputFormat::Markdown => {
+            print!("{}", to_text(&summary_label, label.as_ref(), &verification))
+        }
+    }
+    if verification.matches() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FINDINGS)
+    }
+}
+
+/// `diff`: 0 equivalent, 1 different, 2 a file could not be read.
+fn diff_files(a: &std::path::Path, b: &std::path::Path, format: OutputFormat) -> ExitCode {
+    use kerascope::report::diff::{to_json, to_text};
+    let limits = Limits::default();
+    let mut analyses = Vec::new();
+    for path in [a, b] {
+        match analyze_path_with_config(path, &limits, None) {
+            Ok(analysis) => analyses.push(analysis),
+            Err(e) => {
+                eprintln!("kerascope: {}: {e}", path.display());
+                return ExitCode::from(EXIT_ERROR);
+            }
+        }
+    }
+    let compared = kerascope::diff::diff(&analyses[0], &analyses[1]);
+    let (label_a, label_b) = (a.display().to_string(), b.display().to_string());
+    match format {
+        OutputFormat::Json => println!("{}", pretty(&to_json(&label_a, &label_b, &compared))),
+        OutputFormat::Text | OutputFormat::Markdown => {
+            print!("{}", to_text(&label_a, &label_b, &compared))
+        }
+    }
+    if compared.equivalent() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FINDINGS)
     }
 }

@@ -11,7 +11,9 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::analysis::{Analysis, analyze_with_limits};
+use crate::audit::Finding;
 use crate::container::sniff::{Container, sniff};
+use crate::format::Format;
 use crate::format::read_path_with_config;
 use crate::limits::Limits;
 
@@ -41,10 +43,32 @@ pub struct ScanOptions {
     pub deep: bool,
 }
 
+/// What a scan keeps of an analysed file: enough to report it, so that memory stays flat
+/// over thousands of files (the full [`Analysis`] is dropped as soon as it is made).
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub format: Format,
+    pub keras_version: Option<String>,
+    /// Stored parameters (optimizer excluded); `None` when the shapes overflow.
+    pub total_params: Option<u64>,
+    pub findings: Vec<Finding>,
+}
+
+impl FileReport {
+    fn of(analysis: &Analysis) -> FileReport {
+        FileReport {
+            format: analysis.file.format,
+            keras_version: analysis.file.keras_version.clone(),
+            total_params: analysis.file.stored_params(),
+            findings: analysis.findings.clone(),
+        }
+    }
+}
+
 /// What happened to one file.
 #[derive(Debug)]
 pub enum Outcome {
-    Analysed(Box<Analysis>),
+    Analysed(Box<FileReport>),
     /// Could not be read (damaged, not Keras although named so, a limit hit, unreadable).
     Failed(String),
     /// Not a Keras file, found while walking a folder.
@@ -232,10 +256,10 @@ fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
                         let data = crate::audit::deep::check(&path, &analysis.file);
                         analysis.findings.extend(data);
                     }
-                    analysis
+                    FileReport::of(&analysis)
                 };
                 match catch_unwind(AssertUnwindSafe(analyse)) {
-                    Ok(analysis) => Outcome::Analysed(Box::new(analysis)),
+                    Ok(report) => Outcome::Analysed(Box::new(report)),
                     Err(panic) => Outcome::Internal(format!(
                         "internal error while analysing: {}",
                         panic_text(&panic)

@@ -17,10 +17,10 @@ fn deep_findings(path: PathBuf) -> Vec<(String, Option<String>, String)> {
         ..ScanOptions::default()
     };
     let results = scan(&[path], &options, |_| {}, |_| {});
-    let Outcome::Analysed(analysis) = &results[0].outcome else {
+    let Outcome::Analysed(report) = &results[0].outcome else {
         panic!("not analysed: {:?}", results[0].outcome);
     };
-    analysis
+    report
         .findings
         .iter()
         .filter(|f| f.code.starts_with('D'))

@@ -185,14 +185,19 @@ pub fn check(file: &KerasFile, result: Option<&ModelResult>) -> (Vec<LayerCheck>
         Format::KerasZip | Format::Keras3WeightsH5 | Format::Keras3WeightsSharded
     );
     let mut checks = Vec::new();
-    let mut seen_layers = Vec::new();
+    let mut by_layer: std::collections::HashMap<&str, Vec<&Tensor>> = Default::default();
+    for t in &stored {
+        if let Some(layer) = t.layer.as_deref() {
+            by_layer.entry(layer).or_default().push(t);
+        }
+    }
+    let mut seen_layers = std::collections::HashSet::new();
     for (layer, key) in result.layers.iter().zip(keras3_keys(&result.layers)) {
-        seen_layers.push(layer.name.as_str());
-        let mine: Vec<&Tensor> = stored
-            .iter()
-            .copied()
-            .filter(|t| t.layer.as_deref() == Some(&layer.name))
-            .collect();
+        seen_layers.insert(layer.name.as_str());
+        let mine: Vec<&Tensor> = by_layer
+            .get(layer.name.as_str())
+            .cloned()
+            .unwrap_or_default();
         let check = check_layer(layer, &key, &mine, keras3_paths, &mut findings);
         checks.push(check);
     }

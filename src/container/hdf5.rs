@@ -379,7 +379,7 @@ impl H5File {
                 }
             }
             if let HdfMessage::SymbolTable(table) = message {
-                for (name, soft_target) in self.old_style_entries(table) {
+                for (name, soft_target) in self.old_style_entries(table, true) {
                     if let Some(target) = soft_target {
                         hazards.push(Hdf5Hazard::SoftLink {
                             path: join(&group.path, &name),
@@ -398,6 +398,7 @@ impl H5File {
     fn old_style_entries(
         &self,
         table: &hdf5_reader::messages::symbol_table_msg::SymbolTableMessage,
+        soft_links_only: bool,
     ) -> Vec<(String, Option<String>)> {
         let storage = self.file.storage();
         let superblock = self.file.superblock();
@@ -445,6 +446,9 @@ impl H5File {
                 continue;
             };
             for entry in &node.entries {
+                if soft_links_only && entry.cache_type != 2 {
+                    continue;
+                }
                 let Ok(name) = heap.get_string_storage(entry.link_name_offset, storage) else {
                     continue;
                 };
@@ -475,7 +479,7 @@ impl H5File {
                     names.push(link.name.clone())
                 }
                 HdfMessage::SymbolTable(table) => names.extend(
-                    self.old_style_entries(table)
+                    self.old_style_entries(table, false)
                         .into_iter()
                         .filter(|(_, soft)| soft.is_none())
                         .map(|(name, _)| name),
@@ -641,10 +645,19 @@ fn describe_dataset(
             limits.max_rank
         )));
     }
-    let marked_bfloat16 = dataset
-        .attributes()
-        .iter()
-        .any(|a| a.name == "dtype" && decode_strings(a).is_ok_and(|s| s == ["bfloat16"]));
+    // Keras 3 marks bfloat16 weights (stored as a 2-byte type) with a `dtype` attribute;
+    // only 2-byte datasets need their attributes decoded.
+    let two_bytes = matches!(
+        dataset.dtype(),
+        Datatype::FloatingPoint { size: 2, .. }
+            | Datatype::FixedPoint { size: 2, .. }
+            | Datatype::Opaque { size: 2, .. }
+    );
+    let marked_bfloat16 = two_bytes
+        && dataset
+            .attributes()
+            .iter()
+            .any(|a| a.name == "dtype" && decode_strings(a).is_ok_and(|s| s == ["bfloat16"]));
     let dtype = if marked_bfloat16 {
         "bfloat16".to_string()
     } else {

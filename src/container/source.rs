@@ -7,7 +7,7 @@ use std::sync::Arc;
 use memmap2::Mmap;
 
 /// Files below this size are read into memory rather than mapped.
-const MAP_THRESHOLD: u64 = 256 * 1024;
+const MAP_THRESHOLD: u64 = 64 * 1024;
 
 enum Backing {
     Mapped(Mmap),

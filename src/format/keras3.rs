@@ -122,6 +122,8 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
         None => HashMap::new(),
     };
     let mut new_tensors = Vec::new();
+    let mut known_layers: std::collections::HashSet<String> =
+        file.layer_names.iter().cloned().collect();
     let mut layer_objects: HashMap<String, bool> = HashMap::new();
     for info in walk.datasets {
         let logical = info.path.replace('\\', "/");
@@ -166,7 +168,7 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
                 t.name = name;
             }
             if let Some(layer) = &t.layer
-                && !file.layer_names.contains(layer)
+                && known_layers.insert(layer.clone())
             {
                 file.layer_names.push(layer.clone());
             }

@@ -250,12 +250,13 @@ pub fn read_keras0(h5: &H5File) -> Result<KerasFile> {
             d.path.clone(),
         )
     });
+    let mut known = std::collections::HashSet::new();
     for info in datasets {
         let (layer, name) = match info.path.split_once('/') {
             Some((layer, name)) => (layer.to_string(), name.to_string()),
             None => (String::new(), info.path.clone()),
         };
-        if !file.layer_names.contains(&layer) {
+        if known.insert(layer.clone()) {
             file.layer_names.push(layer.clone());
         }
         let mut t = tensor(TensorRole::Layer, Some(layer), info);

@@ -301,7 +301,9 @@ fn is_h5io_root_group(name: &str) -> bool {
         || name.starts_with("layers\\")
 }
 
-/// Parses JSON text under the size limit. serde_json bounds nesting depth itself (128).
+/// Parses JSON text under the size and value-count limits. serde_json bounds nesting depth
+/// itself (128); the value count bounds the memory of the parsed tree, which can be ~40× the
+/// text for a list of small numbers.
 pub fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
     if text.len() > limits.max_config_bytes {
         return Err(Error::Limit(format!(
@@ -310,7 +312,43 @@ pub fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
             limits.max_config_bytes
         )));
     }
+    let values = json_value_count(text, limits.max_config_values);
+    if values > limits.max_config_values {
+        return Err(Error::Limit(format!(
+            "{what} holds more than {} JSON values (--max-config-values)",
+            limits.max_config_values
+        )));
+    }
     serde_json::from_slice(text).map_err(|e| Error::Keras(format!("{what} is not valid JSON: {e}")))
+}
+
+/// Counts JSON values cheaply (separators and openers outside strings), stopping past `max`.
+fn json_value_count(text: &[u8], max: usize) -> usize {
+    let mut count = 1usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in text {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b',' | b'[' | b'{' => {
+                count += 1;
+                if count > max {
+                    return count;
+                }
+            }
+            _ => {}
+        }
+    }
+    count
 }
 
 /// The `:N` suffix TensorFlow appends to variable names, removed.

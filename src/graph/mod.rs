@@ -163,7 +163,7 @@ pub fn parse_model(entry: &Value, dialect: Dialect) -> Result<Model, GraphError>
     // Keras ≤ 2: references to a nested model's calls are one higher than its serialized
     // node list (FORMATS.md §3.3).
     if dialect != Dialect::Keras3 {
-        let nested: Vec<String> = layers
+        let nested: std::collections::HashSet<String> = layers
             .iter()
             .filter(|l| l.nested.is_some())
             .map(|l| l.name.clone())
@@ -264,6 +264,14 @@ fn call_inputs(node: &Value) -> Vec<TensorRef> {
         Value::Object(_) => {
             collect_keras3(node.get("args").unwrap_or(&Value::Null), &mut refs);
             collect_keras3(node.get("kwargs").unwrap_or(&Value::Null), &mut refs);
+        }
+        // A node that is itself one reference (tf.keras TF-op layers write
+        // `["dropout", 0, 0, {"y": ["input_1", 0, 0]}]`): the tensor, then its kwargs.
+        Value::Array(_) if triple(node).is_some() => {
+            refs.extend(triple(node));
+            if let Some(kwargs) = node.get(3) {
+                collect_triples(kwargs, &mut refs);
+            }
         }
         Value::Array(items) => {
             for item in items {
@@ -410,6 +418,14 @@ mod tests {
         let refs = call_inputs(&keras3);
         assert_eq!(refs[1].shape, Some(vec![None, Some(3)]));
         assert_eq!(names(refs), [("a".into(), 0), ("b".into(), 1)]);
+    }
+
+    #[test]
+    fn a_node_that_is_one_reference_keeps_it_and_its_keyword_tensors() {
+        // tf.keras TFOpLambda, as in a real corpus file (KrolSzymon...transformerClasification.h5).
+        let node = json!(["dropout", 0, 0, {"y": ["input_1", 0, 0], "name": null}]);
+        let names: Vec<String> = call_inputs(&node).into_iter().map(|r| r.layer).collect();
+        assert_eq!(names, ["dropout", "input_1"]);
     }
 
     #[test]

@@ -201,7 +201,8 @@ fn keras1_fused(c: &Cfg) -> R<bool> {
 
 /// `g·((d+1)·u + u²)`, with the GRU `reset_after` and CuDNN double bias `g·(d·u + u² + 2·u)`.
 fn rnn_expr(kind: Kind, d: u64, u: u64, use_bias: bool, reset_after: bool) -> Expr {
-    let double_bias = reset_after || matches!(kind, Kind::CudnnLstm | Kind::CudnnGru);
+    // CuDNN layers always carry two biases; a GRU with reset_after only when it has biases.
+    let double_bias = (reset_after && use_bias) || matches!(kind, Kind::CudnnLstm | Kind::CudnnGru);
     let inner = if double_bias {
         sum(vec![prod(vec![n(d), n(u)]), sq(u), prod(vec![n(2), n(u)])])
     } else if use_bias {
@@ -480,6 +481,30 @@ mod tests {
             Some("4·((4096+1)·256 + 256²) = 4,457,472")
         );
         assert!(o.weights.iter().all(|w| w.owner == "cell"));
+    }
+
+    #[test]
+    fn gru_without_bias_says_no_bias_whatever_reset_after_says() {
+        // Found by `verify`: the arithmetic added a bias term that use_bias=false removes.
+        let rule = super::super::rule_for("GRU").unwrap();
+        let config = json!({"units": 5, "use_bias": false, "reset_after": true});
+        let cfg = LayerCfg {
+            class_name: "GRU",
+            config: &config,
+            dialect: Dialect::Keras3,
+        };
+        let out = rule.apply(cfg, &[vec![None, Some(10), Some(6)]]).unwrap();
+        let total: u64 = out
+            .weights
+            .iter()
+            .map(|w| w.shape.as_ref().unwrap().iter().product::<u64>())
+            .sum();
+        let derivation = out.derivation.unwrap();
+        assert!(
+            derivation.ends_with(&format!("= {total}")),
+            "{derivation} vs {total}"
+        );
+        assert!(!derivation.contains("2·5"), "{derivation}");
     }
 
     #[test]

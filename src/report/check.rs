@@ -6,9 +6,8 @@ use std::fmt::Write;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::{Value, json};
 
-use crate::analysis::Analysis;
 use crate::audit::Severity;
-use crate::scan::{FileResult, Outcome};
+use crate::scan::{FileReport, FileResult, Outcome};
 
 /// Version of the `check --format json` document (and of each NDJSON line's object).
 pub const SCHEMA: &str = "kerascope.check/1";
@@ -53,10 +52,10 @@ pub fn file_json(result: &FileResult) -> Value {
     let path = result.path.display().to_string();
     let (format, version, findings, params, error) = match &result.outcome {
         Outcome::Analysed(a) => (
-            serde_json::to_value(a.file.format).unwrap_or(Value::Null),
-            json!(a.file.keras_version),
+            serde_json::to_value(a.format).unwrap_or(Value::Null),
+            json!(a.keras_version),
             serde_json::to_value(&a.findings).unwrap_or(Value::Null),
-            json!(a.file.stored_params()),
+            json!(a.total_params),
             Value::Null,
         ),
         Outcome::Failed(e) | Outcome::Internal(e) | Outcome::Skipped(e) => {
@@ -109,9 +108,7 @@ impl Totals {
                 t.internal_errors += 1;
             }
             if let Outcome::Analysed(a) = &r.outcome {
-                t.total_params = t
-                    .total_params
-                    .saturating_add(a.file.stored_params().unwrap_or(0));
+                t.total_params = t.total_params.saturating_add(a.total_params.unwrap_or(0));
                 for f in &a.findings {
                     match f.severity {
                         Severity::Error => t.findings_error += 1,
@@ -167,7 +164,7 @@ pub fn file_text(result: &FileResult, min: Severity) -> String {
     out
 }
 
-fn analysis_text(path: &str, analysis: &Analysis, min: Severity) -> String {
+fn analysis_text(path: &str, analysis: &FileReport, min: Severity) -> String {
     let mut out = String::new();
     let shown: Vec<_> = analysis
         .findings
@@ -175,12 +172,10 @@ fn analysis_text(path: &str, analysis: &Analysis, min: Severity) -> String {
         .filter(|f| f.severity >= min)
         .collect();
     let params = analysis
-        .file
-        .stored_params()
+        .total_params
         .map(super::thousands)
         .unwrap_or_else(|| "?".into());
     let version = analysis
-        .file
         .keras_version
         .as_deref()
         .map(|v| format!("Keras {v} · "))
@@ -188,7 +183,7 @@ fn analysis_text(path: &str, analysis: &Analysis, min: Severity) -> String {
     let _ = writeln!(
         out,
         "{path}: {} · {version}{params} parameters · {}",
-        analysis.file.format.describe(),
+        analysis.format.describe(),
         match shown.len() {
             0 => "no findings".to_string(),
             1 => "1 finding".to_string(),

@@ -1,10 +1,12 @@
 //! Reports: what the user sees, as text for people and JSON for machines.
 
 pub mod check;
+pub mod diff;
 pub mod formula;
 pub mod inspect;
 pub mod sarif;
 pub mod summary;
+pub mod verify;
 
 /// `1234567` → `1,234,567`: the derivations' formatting, shared.
 pub use crate::layers::thousands;
