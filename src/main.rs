@@ -246,6 +246,11 @@ enum DialectArg {
     Keras3,
 }
 
+/// Many small allocations per file (parsed headers, JSON, findings): mimalloc handles them
+/// faster than the system allocator, across threads. Measured in scripts/bench.py.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit statuses: 0 clean, 1 findings at or above `--fail-on`, 2 a file could not be read,
 /// 3 nothing was scanned.
 const EXIT_FINDINGS: u8 = 1;
