@@ -437,34 +437,23 @@ fn check_layer(
         alias: false,
     }));
 
-    let expected_params = if unknown.is_empty() {
-        expected
-            .iter()
-            .filter(|e| !e.weight.name.starts_with("lora_"))
-            .map(|e| {
-                e.weight
-                    .shape
-                    .as_ref()
-                    .and_then(|s| s.iter().try_fold(1u64, |a, &d| a.checked_mul(d)))
-            })
-            .try_fold(0u64, |acc, n| acc.checked_add(n?))
-    } else {
-        None
-    };
-    let expected_trainable = if unknown.is_empty() {
-        expected
-            .iter()
-            .filter(|e| e.weight.trainable && !e.weight.name.starts_with("lora_"))
-            .map(|e| {
-                e.weight
-                    .shape
-                    .as_ref()
-                    .and_then(|s| s.iter().try_fold(1u64, |a, &d| a.checked_mul(d)))
-            })
-            .try_fold(0u64, |acc, n| acc.checked_add(n?))
-    } else {
-        None
-    };
+    // LoRA factors are counted by Keras but never stored: the file is checked without them.
+    let stored_kind = |e: &&ExpectedTensor| !e.weight.name.starts_with("lora_");
+    let expected_params = unknown
+        .is_empty()
+        .then(|| total_elements(expected.iter().filter(stored_kind)))
+        .flatten();
+    let expected_trainable = unknown
+        .is_empty()
+        .then(|| {
+            total_elements(
+                expected
+                    .iter()
+                    .filter(stored_kind)
+                    .filter(|e| e.weight.trainable),
+            )
+        })
+        .flatten();
     if errors == 0 {
         if let Some(exp) = expected_params
             && exp != stored_params
@@ -520,6 +509,19 @@ fn check_layer(
         expected_trainable,
         derivation,
     }
+}
+
+/// Σ elements of expected weights; `None` when a shape is unknown or the sum overflows.
+fn total_elements<'a>(weights: impl Iterator<Item = &'a ExpectedTensor>) -> Option<u64> {
+    weights.into_iter().try_fold(0u64, |acc, e| {
+        let n = e
+            .weight
+            .shape
+            .as_ref()?
+            .iter()
+            .try_fold(1u64, |a, &d| a.checked_mul(d))?;
+        acc.checked_add(n)
+    })
 }
 
 /// The derivation text of a layer: its rule's, or its nested layers' joined.

@@ -6,52 +6,9 @@ use serde_json::Value;
 
 use crate::layers::{Dialect, LayerCfg, rule_for};
 
-/// Keras' `naming.to_snake_case`: drop non-word characters, `_` before a capital that starts
-/// a lower-case run, `_` between a lower-case letter and a capital, lower-case everything.
-pub fn to_snake_case(name: &str) -> String {
-    let word: Vec<char> = name
-        .chars()
-        .filter(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
-    // Pass 1: (.)([A-Z][a-z]+) → \1_\2, non-overlapping, left to right.
-    let mut pass1: Vec<char> = Vec::with_capacity(word.len() + 4);
-    let mut i = 0;
-    while i < word.len() {
-        let starts_run = i + 1 < word.len()
-            && word[i + 1].is_ascii_uppercase()
-            && word.get(i + 2).is_some_and(|c| c.is_ascii_lowercase());
-        if starts_run {
-            pass1.push(word[i]);
-            pass1.push('_');
-            let mut j = i + 1;
-            pass1.push(word[j]);
-            j += 1;
-            while j < word.len() && word[j].is_ascii_lowercase() {
-                pass1.push(word[j]);
-                j += 1;
-            }
-            i = j;
-        } else {
-            pass1.push(word[i]);
-            i += 1;
-        }
-    }
-    // Pass 2: ([a-z])([A-Z]) → \1_\2.
-    let mut out = String::with_capacity(pass1.len() + 4);
-    let mut i = 0;
-    while i < pass1.len() {
-        out.push(pass1[i]);
-        if pass1[i].is_ascii_lowercase() && pass1.get(i + 1).is_some_and(|c| c.is_ascii_uppercase())
-        {
-            out.push('_');
-            out.push(pass1[i + 1]);
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-    out.to_lowercase()
-}
+/// Keras' `naming.to_snake_case` (one implementation, with the layer rules that also name
+/// sub-objects by it).
+pub use crate::layers::snake_case as to_snake_case;
 
 /// The layer entries of a model config (`{"class_name", "config"}`): `config.layers`, or the
 /// config itself when it is a list (Keras 1 / early Keras 2 Sequential).
@@ -178,29 +135,6 @@ pub fn var_name(entry: &Value, owner: &[&str], index: usize, dialect: Dialect) -
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn snake_case_matches_the_keys_keras_writes() {
-        // Examples from FORMATS.md §5.1, as written by Keras 3.15.
-        for (class, key) in [
-            ("Dense", "dense"),
-            ("Conv2D", "conv2d"),
-            ("Conv2DTranspose", "conv2d_transpose"),
-            ("BatchNormalization", "batch_normalization"),
-            ("LSTM", "lstm"),
-            ("PReLU", "p_re_lu"),
-            ("ReLU", "re_lu"),
-            ("ConvLSTM2D", "conv_lstm2d"),
-            ("SimpleRNN", "simple_rnn"),
-            ("GlobalAveragePooling1D", "global_average_pooling1d"),
-            ("MultiHeadAttention", "multi_head_attention"),
-            ("UpSampling2D", "up_sampling2d"),
-            ("CuDNNLSTM", "cu_dnnlstm"),
-            ("InputLayer", "input_layer"),
-        ] {
-            assert_eq!(to_snake_case(class), key, "{class}");
-        }
-    }
 
     #[test]
     fn keys_are_unique_in_layer_order_and_sequential_skips_its_input() {

@@ -20,7 +20,7 @@ mod recurrent;
 mod shaping;
 mod util;
 
-pub use util::thousands;
+pub use util::{snake_case, thousands};
 mod wrappers;
 
 /// One dimension: `None` when unknown (the batch axis, a variable sequence length, or a shape
