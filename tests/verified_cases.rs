@@ -318,3 +318,57 @@ fn weight_names_without_input_shape() {
         assert_eq!(ours, keras, "layer_cases[{i}] {class}");
     }
 }
+
+/// `kerascope formula` prints Keras's count for every case, given the case's own arguments
+/// as `key=value` on the command line (values as JSON) and its input shapes.
+#[test]
+fn formula_prints_keras_count_for_every_case() {
+    let cases = load();
+    let mut checked = 0;
+    for (index, case) in cases["layer_cases"].as_array().unwrap().iter().enumerate() {
+        let class = case["layer_class"].as_str().unwrap();
+        if KNOWN_UNSUPPORTED
+            .iter()
+            .any(|(s, i, _, _)| *s == "layer_cases" && *i == index)
+        {
+            continue;
+        }
+        let config = match case.get("config") {
+            Some(c) if c.is_object() => c.clone(),
+            _ => config_from_ctor(&case["ctor_kwargs"]),
+        };
+        let mut args: Vec<String> = config
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "input_shape" | "batch_input_shape" | "batch_shape"
+                )
+            })
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        for input in input_shapes(&case["input_shape"]) {
+            let dims: Vec<Value> = input[1..].iter().map(|d| json!(d)).collect();
+            args.push(format!("input_shape={}", Value::Array(dims)));
+        }
+        let text = kerascope::report::formula::explain(
+            class,
+            &args,
+            dialect(case["framework"].as_str().unwrap()),
+        )
+        .unwrap_or_else(|e| panic!("case {index} {class}: {e}"));
+        let keras = kerascope::report::thousands(case["expected_count_params"].as_u64().unwrap());
+        // The arithmetic line ends in the count (`… = 4,457,472`, or just `12` when there is
+        // nothing to add up), possibly followed by the non-trainable part.
+        assert!(
+            text.lines().any(|l| l.contains(&format!("= {keras}"))
+                || l == keras
+                || l.starts_with(&format!("{keras} ("))),
+            "case {index} {class}: Keras counts {keras}; formula printed\n{text}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 150, "{checked} cases");
+}

@@ -10,8 +10,12 @@ pub fn translate(class_name: &str, config: Value) -> Value {
     let Value::Object(mut map) = config else {
         return config;
     };
-    let embedding = class_name == "Embedding";
-    if !embedding {
+    // Keras 1 `output_dim` is `units` for these; Embedding (and layers such as
+    // RandomFourierFeatures) keep their own `output_dim`.
+    if matches!(
+        class_name,
+        "Dense" | "TimeDistributedDense" | "MaxoutDense" | "SimpleRNN" | "GRU" | "LSTM"
+    ) {
         rename(&mut map, "output_dim", "units");
     }
     rename(&mut map, "nb_filter", "filters");

@@ -10,17 +10,18 @@ use crate::graph::{keras1, parse_shape};
 use crate::layers::{Dialect, LayerCfg, Shape, registry, rule_for};
 
 /// Arguments as typed on the command line: `units=256`, `kernel_size=3,3`,
-/// `input_shape=16,4096`, `padding=same`.
+/// `input_shape=16,4096`, `padding=same`. `input_shape` (without the batch axis) or
+/// `batch_input_shape` may be given once per input (MultiHeadAttention: query, value, key).
 pub struct FormulaArgs {
     pub config: Value,
-    pub input: Option<Shape>,
+    pub inputs: Vec<Shape>,
 }
 
 /// Parses `key=value` arguments. Values are read as JSON when they parse (`3`, `true`,
 /// `[3,3]`, `null`), as a list of numbers when comma-separated, else as a string.
 pub fn parse_args(class_name: &str, args: &[String]) -> Result<FormulaArgs, String> {
     let mut map = Map::new();
-    let mut input: Option<Shape> = None;
+    let mut inputs: Vec<Shape> = Vec::new();
     for arg in args {
         let (key, raw) = arg
             .split_once('=')
@@ -34,10 +35,10 @@ pub fn parse_args(class_name: &str, args: &[String]) -> Result<FormulaArgs, Stri
                     parse_shape(&dims)
                         .ok_or_else(|| format!("input_shape {raw:?} is not a list of sizes"))?,
                 );
-                input = Some(shape);
+                inputs.push(shape);
             }
             "batch_input_shape" | "batch_shape" => {
-                input = Some(
+                inputs.push(
                     parse_shape(&as_list(&value))
                         .ok_or_else(|| format!("{key} {raw:?} is not a list of sizes"))?,
                 );
@@ -48,10 +49,10 @@ pub fn parse_args(class_name: &str, args: &[String]) -> Result<FormulaArgs, Stri
         }
     }
     let config = keras1::translate(class_name, Value::Object(map));
-    if input.is_none() {
-        input = keras1::implied_input_shape(class_name, &config);
+    if inputs.is_empty() {
+        inputs.extend(keras1::implied_input_shape(class_name, &config));
     }
-    Ok(FormulaArgs { config, input })
+    Ok(FormulaArgs { config, inputs })
 }
 
 fn parse_value(raw: &str) -> Value {
@@ -98,7 +99,7 @@ pub fn explain(class_name: &str, args: &[String], dialect: Dialect) -> Result<St
         )
     })?;
     let parsed = parse_args(class_name, args)?;
-    let inputs: Vec<Shape> = parsed.input.clone().into_iter().collect();
+    let inputs = parsed.inputs.clone();
     let output = rule
         .apply(
             LayerCfg {
@@ -110,11 +111,11 @@ pub fn explain(class_name: &str, args: &[String], dialect: Dialect) -> Result<St
         )
         .map_err(|e| format!("{class_name}: {e}"))?;
     let mut out = String::new();
-    let input_text = parsed
-        .input
-        .as_ref()
-        .map(|s| super::summary::shape_text(std::slice::from_ref(s)))
-        .unwrap_or_else(|| "unknown".into());
+    let input_text = if inputs.is_empty() {
+        "unknown".to_string()
+    } else {
+        super::summary::shape_text(&inputs)
+    };
     let _ = writeln!(out, "{class_name} on input {input_text}");
     let width = output
         .weights
