@@ -168,3 +168,39 @@ fn external_storage_is_never_opened() {
         .expect("kerascope blocked: it opened the external-storage FIFO");
     assert!(found.iter().any(|(c, _)| c == "S201"), "{found:?}");
 }
+
+/// Every Lambda layer h5py/zipfile found in a corpus file (`static.lambda_layers` of its
+/// truth) is reported by name (S101 or S109), and no other layer is.
+#[test]
+fn corpus_lambda_layers_are_each_reported_by_name() {
+    let corpus = root().join("../shared/corpus");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(corpus.join("truth")).unwrap() {
+        let truth: Value =
+            serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap();
+        let stat = &truth["static"];
+        let Some(expected) = stat["lambda_layers"].as_array() else {
+            continue;
+        };
+        let name = stat["file"].as_str().unwrap();
+        let Ok(analysis) = analyze_path(&corpus.join("files").join(name), &Limits::default())
+        else {
+            continue;
+        };
+        let mut ours: Vec<String> = analysis
+            .findings
+            .iter()
+            .filter(|f| f.code == "S101" || f.code == "S109")
+            .map(|f| f.layer.clone().unwrap_or_default())
+            .collect();
+        ours.sort();
+        let mut want: Vec<String> = expected
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        want.sort();
+        assert_eq!(ours, want, "{name}");
+        checked += want.len();
+    }
+    assert!(checked >= 5, "only {checked} Lambda layers in the corpus");
+}

@@ -450,7 +450,10 @@ impl ConfigWalk<'_> {
     /// A member of an object: layer lists and wrapper slots hold layer entries; a model's
     /// `config` carries its `layers` through.
     fn visit_child(&mut self, key: &str, child: &Value, depth: usize) {
-        let slot = if LAYER_LIST_KEYS.contains(&key) || LAYER_KEYS.contains(&key) {
+        // Keras 1 / early Keras 2 Sequential configs are the layer list itself.
+        let sequential_list = key == "config" && child.is_array();
+        let slot = if LAYER_LIST_KEYS.contains(&key) || LAYER_KEYS.contains(&key) || sequential_list
+        {
             Slot::Layer
         } else {
             Slot::Value

@@ -601,6 +601,14 @@ impl Compute for OpaqueRule {
             let batch = inputs.first().and_then(|s| s.first().copied().flatten());
             out.outputs
                 .push(std::iter::once(batch).chain(rest).collect());
+        } else if layer.dialect == super::Dialect::Keras1
+            && c.get(&["output_shape"]).is_none_or(|(_, v)| v.is_null())
+            && let [input] = inputs
+        {
+            // Keras 1 takes a Lambda without output_shape to keep its input's shape (its
+            // get_output_shape_for returns the input shape); later Keras infers it by running
+            // the function, which kerascope never does.
+            out.outputs.push(input.clone());
         }
         Ok(out)
     }
@@ -718,6 +726,17 @@ mod tests {
             vec![s(&[7])]
         );
         assert!(shape_of(&OpaqueRule, "TFOpLambda", json!({}), &[s(&[3])]).is_empty());
+        let keras1 = OpaqueRule
+            .apply(
+                LayerCfg {
+                    class_name: "Lambda",
+                    config: &json!({"output_shape": null}),
+                    dialect: Dialect::Keras1,
+                },
+                &[s(&[60, 320, 3])],
+            )
+            .unwrap();
+        assert_eq!(keras1.output_shapes, vec![s(&[60, 320, 3])]);
     }
 
     #[test]
