@@ -321,3 +321,12 @@ fn rule_docs_cover_every_code() {
         );
     }
 }
+
+/// The whole hostile set: every file read, hazards found, so `check` exits 1 (not 2).
+#[test]
+fn hostile_folder_exits_with_findings() {
+    kerascope()
+        .args(["check", "--no-progress", "--format", "json", "fixtures/hostile"])
+        .assert()
+        .code(1);
+}
