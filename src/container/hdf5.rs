@@ -116,6 +116,7 @@ impl H5File {
         let options = OpenOptions {
             // Metadata only: no chunk cache needed, and external resolvers stay `None`.
             chunk_cache_bytes: 0,
+            chunk_cache_slots: 1,
             max_object_header_bytes: limits.max_object_header_bytes,
             max_read_bytes: 64 << 20,
             ..OpenOptions::default()
