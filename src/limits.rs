@@ -8,6 +8,8 @@ pub struct Limits {
     pub max_hdf5_objects: usize,
     /// HDF5 group nesting depth.
     pub max_hdf5_depth: usize,
+    /// Attributes of one HDF5 object (Keras writes a handful).
+    pub max_attributes: u64,
     /// Bytes of one HDF5 object header (attributes live there; Keras stays under 64 KiB).
     pub max_object_header_bytes: usize,
     /// Bytes of a config JSON (`model_config`, `config.json`, `metadata.json`).
@@ -32,6 +34,7 @@ impl Default for Limits {
         Limits {
             max_hdf5_objects: 200_000,
             max_hdf5_depth: 64,
+            max_attributes: 4_096,
             max_object_header_bytes: 16 << 20,
             max_config_bytes: 64 << 20,
             max_config_values: 4_000_000,

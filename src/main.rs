@@ -122,6 +122,9 @@ struct LimitArgs {
     /// Deepest HDF5 group nesting.
     #[arg(long, default_value_t = Limits::default().max_hdf5_depth, help_heading = "Limits")]
     max_depth: usize,
+    /// Most attributes on one HDF5 object.
+    #[arg(long, default_value_t = Limits::default().max_attributes, help_heading = "Limits")]
+    max_attributes: u64,
     /// Largest HDF5 object header (where attributes live), in bytes.
     #[arg(long, default_value_t = Limits::default().max_object_header_bytes, help_heading = "Limits")]
     max_header_bytes: usize,
@@ -153,6 +156,7 @@ impl LimitArgs {
         Limits {
             max_hdf5_objects: self.max_objects,
             max_hdf5_depth: self.max_depth,
+            max_attributes: self.max_attributes,
             max_object_header_bytes: self.max_header_bytes,
             max_config_bytes: self.max_config_bytes,
             max_config_values: self.max_config_values,

@@ -333,7 +333,6 @@ file_cases! {
     deep_weight_name_60: "deep_weight_name_60.h5", Any;
     // 3. many attributes
     attrs_20000_root: "attrs_20000_root.h5", Any;
-    #[ignore = "quadratic in hdf5-reader 0.12.1: each dense attribute re-reads and re-checksums its whole fractal-heap direct block (~14 s in debug)"]
     attrs_16000_root: "attrs_16000_root.h5", Any;
     attrs_20000_layer_group: "attrs_20000_layer_group.h5", Any;
     attrs_20000_weight_names_chunks: "attrs_20000_weight_names_chunks.h5", Any;
@@ -758,7 +757,7 @@ fn zip_many_members() {
 
 /// Fixtures whose case is `#[ignore]`d because kerascope currently overruns a bound on them:
 /// left out of the scan too, until fixed (then remove them here).
-const KNOWN_MISBEHAVING: &[&str] = &["attrs_16000_root.h5"];
+const KNOWN_MISBEHAVING: &[&str] = &[];
 
 /// `scan` over the folder (and over the packed files unpacked into a temporary folder), with a
 /// per-file timeout: it returns, and every file has a result.

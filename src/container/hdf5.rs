@@ -149,7 +149,7 @@ impl H5File {
 
     pub fn root(&self) -> Result<H5Group> {
         let group = self.file.root_group().map_err(|e| Error::hdf5("/", e))?;
-        Ok(H5Group::new(group, String::new()))
+        Ok(H5Group::new(group, String::new(), self))
     }
 
     /// The group at `path` (`a/b/c`), or `None` when any component is missing or not a group.
@@ -216,7 +216,7 @@ impl H5File {
                 continue;
             }
             walk.groups.push(path.clone());
-            self.walk_group(&H5Group::new(child, path), depth + 1, seen, walk)?;
+            self.walk_group(&H5Group::new(child, path, self), depth + 1, seen, walk)?;
         }
         for dataset in datasets {
             let path = join(&group.path, dataset.name());
@@ -516,21 +516,63 @@ pub struct H5Group {
     /// Path from the root, without a leading `/` (empty for the root).
     pub path: String,
     attributes: OnceCell<Vec<Attribute>>,
+    file: Hdf5File,
+    max_attributes: u64,
 }
 
 impl H5Group {
-    fn new(inner: hdf5_reader::group::Group, path: String) -> H5Group {
+    fn new(inner: hdf5_reader::group::Group, path: String, file: &H5File) -> H5Group {
         H5Group {
             inner,
             path,
             attributes: OnceCell::new(),
+            file: file.file.clone(),
+            max_attributes: file.limits.max_attributes,
         }
+    }
+
+    /// Refuses objects with more attributes than the limit before decoding any: attributes
+    /// kept in a fractal heap cost the reader time per attribute that grows with their number.
+    fn check_attribute_count(&self) -> Result<()> {
+        let Ok(header) = self.file.get_or_parse_header(self.inner.address()) else {
+            return Ok(()); // reading the attributes reports the damage
+        };
+        let compact = header
+            .messages
+            .iter()
+            .filter(|m| matches!(m, HdfMessage::Attribute(_)))
+            .count() as u64;
+        let mut total = compact;
+        for message in &header.messages {
+            if let HdfMessage::AttributeInfo(info) = message
+                && let Ok(heap) = hdf5_reader::fractal_heap::FractalHeap::parse_at_storage(
+                    self.file.storage(),
+                    info.fractal_heap_address,
+                    self.inner.offset_size(),
+                    self.inner.length_size(),
+                )
+            {
+                total = total
+                    .saturating_add(heap.managed_objects_count)
+                    .saturating_add(heap.huge_objects_count)
+                    .saturating_add(heap.tiny_objects_count);
+            }
+        }
+        if total > self.max_attributes {
+            return Err(Error::Limit(format!(
+                "{} has {total} attributes (limit {}, --max-attributes)",
+                display_path(&self.path),
+                self.max_attributes
+            )));
+        }
+        Ok(())
     }
 
     fn attributes(&self) -> Result<&[Attribute]> {
         if let Some(attrs) = self.attributes.get() {
             return Ok(attrs);
         }
+        self.check_attribute_count()?;
         let attrs = self
             .inner
             .attributes()
@@ -608,7 +650,13 @@ impl H5Group {
     /// A child group, `None` when there is no member of that name or it is not a group.
     pub fn child_group(&self, name: &str) -> Result<Option<H5Group>> {
         match self.inner.group(name) {
-            Ok(group) => Ok(Some(H5Group::new(group, join(&self.path, name)))),
+            Ok(group) => Ok(Some(H5Group {
+                inner: group,
+                path: join(&self.path, name),
+                attributes: OnceCell::new(),
+                file: self.file.clone(),
+                max_attributes: self.max_attributes,
+            })),
             Err(H5Error::GroupNotFound(_)) => Ok(None),
             Err(e) => Err(Error::hdf5(join(&self.path, name), e)),
         }
