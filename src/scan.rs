@@ -266,7 +266,7 @@ fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
                     )),
                 }
             }
-            Ok(Err(crate::Error::NotKeras(why))) if !candidate_named_or_keras(&path) => {
+            Ok(Err(crate::Error::NotKeras(why))) if !has_keras_extension(&path) => {
                 Outcome::Skipped(why)
             }
             Ok(Err(e)) => Outcome::Failed(e.to_string()),
@@ -288,10 +288,6 @@ fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
         other => other,
     };
     done(outcome)
-}
-
-fn candidate_named_or_keras(path: &Path) -> bool {
-    has_keras_extension(path)
 }
 
 /// Runs `work` on its own thread and stops waiting after `limit`. The thread is abandoned

@@ -366,7 +366,7 @@ const FETCHING_FUNCTIONS: &[&str] = &["get_file", "load_model", "load_weights"];
 /// Layers whose config can point at a vocabulary file.
 const LOOKUP_CLASSES: &[&str] = &["StringLookup", "IntegerLookup", "TextVectorization"];
 
-/// Layer classes whose config is run or loaded from outside.
+/// Bound on the config walk's depth (serde_json already refuses nesting beyond 128).
 const MAX_DEPTH: usize = 200;
 
 struct ConfigWalk<'a> {
