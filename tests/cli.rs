@@ -326,7 +326,13 @@ fn rule_docs_cover_every_code() {
 #[test]
 fn hostile_folder_exits_with_findings() {
     kerascope()
-        .args(["check", "--no-progress", "--format", "json", "fixtures/hostile"])
+        .args([
+            "check",
+            "--no-progress",
+            "--format",
+            "json",
+            "fixtures/hostile",
+        ])
         .assert()
         .code(1);
 }
