@@ -6,7 +6,11 @@ use kerascope::container::source::Source;
 use kerascope::format::read_source;
 use libfuzzer_sys::fuzz_target;
 
+#[path = "common.rs"]
+mod common;
+
 fuzz_target!(|data: &[u8]| {
+    common::let_contained_panics_unwind();
     let source = Source::from_vec(data.to_vec());
     if let Ok(file) = read_source(&source, None, &Limits::default()) {
         let analysis = kerascope::analyze(file);

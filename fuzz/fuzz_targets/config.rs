@@ -10,7 +10,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(config) = serde_json::from_slice::<serde_json::Value>(data) else {
         return;
     };
-    for dialect in [Dialect::Keras1, Dialect::Keras2, Dialect::TfKeras, Dialect::Keras3] {
+    for dialect in [
+        Dialect::Keras1,
+        Dialect::Keras2,
+        Dialect::TfKeras,
+        Dialect::Keras3,
+    ] {
         if let Ok(model) = parse_model(&config, dialect) {
             let _ = analyze(&model, dialect, &[], &nothing_stored);
         }

@@ -564,7 +564,13 @@ fn same_object(stored: &str, expected: &str) -> bool {
 /// expected short name, take the one whose scope mentions the most of the expected path
 /// (sub-layer names, forward/backward, query/key/value), the first one on a tie.
 fn best_legacy_match(stored: &[&Tensor], used: &[bool], exp: &ExpectedTensor) -> Option<usize> {
-    let mut hints: Vec<String> = exp.sublayers.iter().skip(1).cloned().collect();
+    let candidates: Vec<usize> = (0..stored.len())
+        .filter(|&i| !used[i] && stored[i].name == exp.weight.name)
+        .collect();
+    if candidates.len() <= 1 {
+        return candidates.first().copied();
+    }
+    let mut hints: Vec<&str> = exp.sublayers.iter().skip(1).map(String::as_str).collect();
     for segment in exp.weight.owner.split('/') {
         let hint = match segment {
             "" | "cell" | "layer" | "cells" | "layers" => continue,
@@ -573,25 +579,23 @@ fn best_legacy_match(stored: &[&Tensor], used: &[bool], exp: &ExpectedTensor) ->
             "output_dense" => "attention_output",
             other => other.trim_start_matches('_').trim_end_matches("_dense"),
         };
-        hints.push(hint.to_string());
+        hints.push(hint);
     }
+    // A segment matches a hint when it is the hint, or the hint followed by `_` (`dense_1`).
+    let matches = |segment: &str, hint: &str| {
+        segment
+            .strip_prefix(hint)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
+    };
     let score = |t: &Tensor| -> usize {
-        let segments: Vec<&str> = t.owner.split('/').collect();
         hints
             .iter()
-            .filter(|h| {
-                segments
-                    .iter()
-                    .any(|s| s == h || s.starts_with(&format!("{h}_")))
-            })
+            .filter(|h| t.owner.split('/').any(|s| matches(s, h)))
             .count()
     };
     let mut best: Option<(usize, usize)> = None;
-    for (i, t) in stored.iter().enumerate() {
-        if used[i] || t.name != exp.weight.name {
-            continue;
-        }
-        let s = score(t);
+    for i in candidates {
+        let s = score(stored[i]);
         if best.is_none_or(|(_, b)| s > b) {
             best = Some((i, s));
         }

@@ -463,7 +463,10 @@ impl ConfigWalk<'_> {
 
     /// A string anywhere in the config that names a fetching function.
     fn check_string(&mut self, s: &str) {
-        let tail = s.rsplit(['.', '>']).next().unwrap_or(s);
+        let tail = match s.bytes().rposition(|b| b == b'.' || b == b'>') {
+            Some(i) => &s[i + 1..],
+            None => s,
+        };
         if FETCHING_FUNCTIONS.contains(&tail) && (s.contains("keras") || s == tail) {
             self.push(&GET_FILE, format!("references {s}"));
         }

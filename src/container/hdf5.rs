@@ -7,7 +7,8 @@
 //! Only metadata is read here: shapes, dtypes, attributes and layout messages, never tensor data.
 
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,6 +16,7 @@ use hdf5_reader::error::Error as H5Error;
 use hdf5_reader::messages::HdfMessage;
 use hdf5_reader::messages::layout::DataLayout;
 use hdf5_reader::messages::link::LinkTarget;
+use hdf5_reader::object_header::ObjectHeader;
 use hdf5_reader::{
     Attribute, ByteOrder, Datatype, Hdf5File, OpenOptions, Storage, StorageBuffer, StringSize,
     VarLenKind,
@@ -127,7 +129,7 @@ impl H5File {
             bytes: Arc::new(bytes),
             served: bytes_read.clone(),
         };
-        let file = Hdf5File::from_storage_with_options(Arc::new(storage), options)
+        let file = guard(|| Hdf5File::from_storage_with_options(Arc::new(storage), options))
             .map_err(|e| Error::hdf5("superblock", e))?;
         let base_offset = slice_offset.saturating_add(file.superblock().base_address);
         Ok(H5File {
@@ -148,7 +150,7 @@ impl H5File {
     }
 
     pub fn root(&self) -> Result<H5Group> {
-        let group = self.file.root_group().map_err(|e| Error::hdf5("/", e))?;
+        let group = guard(|| self.file.root_group()).map_err(|e| Error::hdf5("/", e))?;
         Ok(H5Group::new(group, String::new(), self))
     }
 
@@ -176,57 +178,165 @@ impl H5File {
         group.dataset(name, &self.limits)
     }
 
-    /// Every group and dataset below `start`, depth first in stored order, with the hazards met.
+    /// Every group and dataset below `start`, depth first (at each level the groups, then the
+    /// datasets, in stored order), with the hazards met.
     /// Bounded by the object-count and depth limits; an object seen twice is visited once.
+    ///
+    /// Members are listed from each group's own header (symbol table nodes or link messages)
+    /// and each member's header is parsed once; the reader's dataset objects are never built,
+    /// so a dataset costs one header parse. Soft links are recorded, never followed. Groups
+    /// whose links sit in a fractal heap (dense storage) are listed by the reader.
     pub fn walk(&self, start: &str) -> Result<Walk> {
         let mut walk = Walk::default();
         let Some(group) = self.group(start)? else {
             return Ok(walk);
         };
-        let mut seen: HashMap<u64, String> = HashMap::new();
-        seen.insert(group.inner.address(), group.path.clone());
-        self.walk_group(&group, 0, &mut seen, &mut walk)?;
+        let address = group.inner.address();
+        let mut seen: BTreeMap<u64, String> = BTreeMap::new();
+        seen.insert(address, group.path.clone());
+        let header = self.header(address, &group.path)?;
+        self.walk_group(&group.path, &header, 0, &mut seen, &mut walk)?;
+        alias_soft_links(&seen, &mut walk.hazards);
         Ok(walk)
+    }
+
+    fn header(&self, address: u64, path: &str) -> Result<Arc<ObjectHeader>> {
+        self.parse_header(address)
+            .map_err(|e| Error::hdf5(display_path(path), e))
+    }
+
+    /// An object header, parsed once and cached by the reader.
+    fn parse_header(&self, address: u64) -> hdf5_reader::error::Result<Arc<ObjectHeader>> {
+        guard(|| self.file.get_or_parse_header(address))
     }
 
     fn walk_group(
         &self,
-        group: &H5Group,
+        path: &str,
+        header: &ObjectHeader,
         depth: usize,
-        seen: &mut HashMap<u64, String>,
+        seen: &mut BTreeMap<u64, String>,
         walk: &mut Walk,
     ) -> Result<()> {
         if depth >= self.limits.max_hdf5_depth {
             return Err(Error::Limit(format!(
                 "HDF5 groups nested deeper than {} at {}",
                 self.limits.max_hdf5_depth,
-                display_path(&group.path)
+                display_path(path)
             )));
         }
-        walk.hazards.extend(self.link_hazards(group)?);
-        let (groups, datasets) = match group.inner.members() {
-            Ok(members) => members,
-            Err(e) => self
-                .members_one_by_one(group, walk)
-                .ok_or_else(|| Error::hdf5(display_path(&group.path), e))?,
-        };
-        for child in groups {
-            let path = join(&group.path, child.name());
-            if !self.visit(child.address(), &path, seen, walk)? {
-                continue;
-            }
-            walk.groups.push(path.clone());
-            self.walk_group(&H5Group::new(child, path, self), depth + 1, seen, walk)?;
+        let members = self.members(path, header, walk)?;
+        if seen.len().saturating_add(members.len()) > self.limits.max_hdf5_objects {
+            return Err(Error::Limit(format!(
+                "more than {} HDF5 objects",
+                self.limits.max_hdf5_objects
+            )));
         }
-        for dataset in datasets {
-            let path = join(&group.path, dataset.name());
-            if !self.visit(dataset.address(), &path, seen, walk)? {
+        let mut groups = Vec::new();
+        let mut datasets = Vec::new();
+        for (name, address) in members {
+            let child_path = join(path, &name);
+            match self.parse_header(address) {
+                Ok(child) => match classify(&child) {
+                    ObjectKind::Group => groups.push((child_path, address, child)),
+                    ObjectKind::Dataset => datasets.push((child_path, address, child)),
+                    ObjectKind::Other => {}
+                },
+                Err(e) if is_virtual_layout(&e) => {
+                    walk.hazards
+                        .push(Hdf5Hazard::VirtualDataset { path: child_path });
+                }
+                Err(e) => return Err(Error::hdf5(child_path, e)),
+            }
+        }
+        for (child_path, address, child) in groups {
+            if !self.visit(address, &child_path, seen, walk)? {
                 continue;
             }
-            let info = self.describe(&dataset, path, walk)?;
+            walk.groups.push(child_path.clone());
+            self.walk_group(&child_path, &child, depth + 1, seen, walk)?;
+        }
+        for (child_path, address, child) in datasets {
+            if !self.visit(address, &child_path, seen, walk)? {
+                continue;
+            }
+            let info = self.describe(&child, child_path, walk)?;
             walk.datasets.push(info);
         }
         Ok(())
+    }
+
+    /// A group's hard-linked members as (name, object address), in stored order. Soft and
+    /// external links are recorded as hazards and left out.
+    fn members(
+        &self,
+        path: &str,
+        header: &ObjectHeader,
+        walk: &mut Walk,
+    ) -> Result<Vec<(String, u64)>> {
+        let mut members = Vec::new();
+        let mut dense = false;
+        for message in &header.messages {
+            match message {
+                HdfMessage::Link(link) => {
+                    let link_path = join(path, &link.name);
+                    match &link.target {
+                        LinkTarget::Hard { address } => members.push((link.name.clone(), *address)),
+                        LinkTarget::Soft { path: target } => {
+                            walk.hazards.push(Hdf5Hazard::SoftLink {
+                                path: link_path,
+                                target: target.clone(),
+                            })
+                        }
+                        LinkTarget::External {
+                            filename,
+                            path: target,
+                        } => walk.hazards.push(Hdf5Hazard::ExternalLink {
+                            path: link_path,
+                            file: filename.clone(),
+                            target: target.clone(),
+                        }),
+                    }
+                }
+                HdfMessage::SymbolTable(table) => {
+                    for entry in self.old_style_entries(table) {
+                        match entry.soft_target {
+                            Some(target) => walk.hazards.push(Hdf5Hazard::SoftLink {
+                                path: join(path, &entry.name),
+                                target,
+                            }),
+                            None => members.push((entry.name, entry.address)),
+                        }
+                    }
+                }
+                HdfMessage::LinkInfo(info) if !is_undefined(info.fractal_heap_address) => {
+                    dense = true
+                }
+                _ => {}
+            }
+        }
+        if dense {
+            members = self.dense_members(path, walk)?;
+        }
+        Ok(members)
+    }
+
+    /// Members of a group whose links are kept in a fractal heap, listed by the reader.
+    fn dense_members(&self, path: &str, walk: &mut Walk) -> Result<Vec<(String, u64)>> {
+        let Some(group) = self.group(path)? else {
+            return Ok(Vec::new());
+        };
+        let (groups, datasets) = match guard(|| group.inner.members()) {
+            Ok(members) => members,
+            Err(e) => self
+                .members_one_by_one(&group, walk)
+                .ok_or_else(|| Error::hdf5(display_path(path), e))?,
+        };
+        Ok(groups
+            .iter()
+            .map(|g| (g.name().to_string(), g.address()))
+            .chain(datasets.iter().map(|d| (d.name().to_string(), d.address())))
+            .collect())
     }
 
     /// When listing a group fails, opens its members one at a time: a virtual dataset (which
@@ -238,16 +348,21 @@ impl H5File {
         group: &H5Group,
         walk: &mut Walk,
     ) -> Option<(Vec<hdf5_reader::group::Group>, Vec<hdf5_reader::Dataset>)> {
-        let names = self.raw_member_names(group)?;
+        let names = guard(|| group.inner.member_names()).ok()?;
         let mut groups = Vec::new();
         let mut datasets = Vec::new();
-        for name in names.into_iter().take(self.limits.max_hdf5_objects) {
-            match group.inner.dataset(&name) {
+        for name in names
+            .0
+            .into_iter()
+            .chain(names.1)
+            .take(self.limits.max_hdf5_objects)
+        {
+            match guard(|| group.inner.dataset(&name)) {
                 Ok(dataset) => datasets.push(dataset),
                 Err(e) if is_virtual_layout(&e) => walk.hazards.push(Hdf5Hazard::VirtualDataset {
                     path: join(&group.path, &name),
                 }),
-                Err(_) => groups.push(group.inner.group(&name).ok()?),
+                Err(_) => groups.push(guard(|| group.inner.group(&name)).ok()?),
             }
         }
         Some((groups, datasets))
@@ -258,7 +373,7 @@ impl H5File {
         &self,
         address: u64,
         path: &str,
-        seen: &mut HashMap<u64, String>,
+        seen: &mut BTreeMap<u64, String>,
         walk: &mut Walk,
     ) -> Result<bool> {
         if let Some(first) = seen.get(&address) {
@@ -278,27 +393,63 @@ impl H5File {
         Ok(true)
     }
 
+    /// A dataset described from its object header alone.
     fn describe(
         &self,
-        dataset: &hdf5_reader::Dataset,
+        header: &ObjectHeader,
         path: String,
         walk: &mut Walk,
     ) -> Result<DatasetInfo> {
-        let header = self
-            .file
-            .get_or_parse_header(dataset.address())
-            .map_err(|e| Error::hdf5(&path, e))?;
+        let mut dims = None;
+        let mut datatype = None;
+        let mut has_layout = false;
+        let mut dtype_attribute = false;
         for message in &header.messages {
-            if let HdfMessage::ExternalFiles(external) = message {
-                walk.hazards.push(Hdf5Hazard::ExternalStorage {
-                    path: path.clone(),
-                    files: self.external_file_names(external),
-                });
+            match message {
+                HdfMessage::Dataspace(space) => dims = Some(&space.dims),
+                HdfMessage::Datatype(message) => datatype = Some(&message.datatype),
+                HdfMessage::DataLayout(_) => has_layout = true,
+                HdfMessage::Attribute(attribute) if attribute.name == "dtype" => {
+                    dtype_attribute = true
+                }
+                HdfMessage::ExternalFiles(external) => {
+                    walk.hazards.push(Hdf5Hazard::ExternalStorage {
+                        path: path.clone(),
+                        files: self.external_file_names(external),
+                    })
+                }
+                _ => {}
             }
         }
-        let mut info = describe_dataset(dataset, path, &self.limits, Some(&header.messages))?;
-        info.location = self.location(&header.messages);
-        Ok(info)
+        let missing = |what: &str| {
+            Error::hdf5(
+                &path,
+                H5Error::InvalidData(format!("dataset missing {what}")),
+            )
+        };
+        let dims = dims.ok_or_else(|| missing("dataspace"))?;
+        let datatype = datatype.ok_or_else(|| missing("datatype"))?;
+        if !has_layout {
+            return Err(missing("data layout"));
+        }
+        check_rank(&path, dims.len(), &self.limits)?;
+        // Keras 3 marks bfloat16 weights (stored as a 2-byte type) with a `dtype` attribute;
+        // only then are the dataset's attributes decoded, by the reader.
+        let dtype = if is_two_bytes(datatype) && dtype_attribute {
+            match self.dataset(&path)? {
+                Some(info) => info.dtype,
+                None => dtype_name(datatype),
+            }
+        } else {
+            dtype_name(datatype)
+        };
+        Ok(DatasetInfo {
+            path,
+            shape: dims.clone(),
+            dtype,
+            stored_bytes: stored_bytes(&header.messages),
+            location: self.location(&header.messages),
+        })
     }
 
     fn location(&self, messages: &[HdfMessage]) -> DataLocation {
@@ -333,94 +484,57 @@ impl H5File {
     ) -> Vec<String> {
         let storage = self.file.storage();
         let superblock = self.file.superblock();
-        let heap = hdf5_reader::local_heap::LocalHeap::parse_at_storage(
-            storage,
-            external.heap_address,
-            superblock.offset_size,
-            superblock.length_size,
-        );
+        let heap = guard(|| {
+            hdf5_reader::local_heap::LocalHeap::parse_at_storage(
+                storage,
+                external.heap_address,
+                superblock.offset_size,
+                superblock.length_size,
+            )
+        });
         external
             .slots
             .iter()
             .map(|slot| match &heap {
-                Ok(heap) => heap
-                    .get_string_storage(slot.name_offset, storage)
+                Ok(heap) => guard(|| heap.get_string_storage(slot.name_offset, storage))
                     .unwrap_or_else(|_| "<unreadable name>".to_string()),
                 Err(_) => "<unreadable name>".to_string(),
             })
             .collect()
     }
 
-    /// Soft and external links stored as link messages of a group (new-style groups; external
-    /// links always are). Old-style groups resolve soft links to their targets, which the
-    /// visited set then reports as aliases.
-    fn link_hazards(&self, group: &H5Group) -> Result<Vec<Hdf5Hazard>> {
-        let header = self
-            .file
-            .get_or_parse_header(group.inner.address())
-            .map_err(|e| Error::hdf5(display_path(&group.path), e))?;
-        let mut hazards = Vec::new();
-        for message in &header.messages {
-            if let HdfMessage::Link(link) = message {
-                let path = join(&group.path, &link.name);
-                match &link.target {
-                    LinkTarget::Soft { path: target } => hazards.push(Hdf5Hazard::SoftLink {
-                        path,
-                        target: target.clone(),
-                    }),
-                    LinkTarget::External {
-                        filename,
-                        path: target,
-                    } => hazards.push(Hdf5Hazard::ExternalLink {
-                        path,
-                        file: filename.clone(),
-                        target: target.clone(),
-                    }),
-                    LinkTarget::Hard { .. } => {}
-                }
-            }
-            if let HdfMessage::SymbolTable(table) = message {
-                for (name, soft_target) in self.old_style_entries(table, true) {
-                    if let Some(target) = soft_target {
-                        hazards.push(Hdf5Hazard::SoftLink {
-                            path: join(&group.path, &name),
-                            target,
-                        });
-                    }
-                }
-            }
-        }
-        Ok(hazards)
-    }
-
-    /// The entries of an old-style (symbol table) group: each name, with the target path when
-    /// it is a soft link (cache type 2). The crate resolves soft links silently, so the symbol
-    /// table nodes are read here to record them. Unreadable tables give what could be read.
+    /// The entries of an old-style (symbol table) group: each name and object address, with
+    /// the target path when it is a soft link (cache type 2). The reader resolves soft links
+    /// silently, so the symbol table nodes are read here, which also lists the group in one
+    /// pass. Unreadable nodes give what could be read.
     fn old_style_entries(
         &self,
         table: &hdf5_reader::messages::symbol_table_msg::SymbolTableMessage,
-        soft_links_only: bool,
-    ) -> Vec<(String, Option<String>)> {
+    ) -> Vec<OldStyleEntry> {
         let storage = self.file.storage();
         let superblock = self.file.superblock();
         let (offset_size, length_size) = (superblock.offset_size, superblock.length_size);
-        let Ok(heap) = hdf5_reader::local_heap::LocalHeap::parse_at_storage(
-            storage,
-            table.heap_address,
-            offset_size,
-            length_size,
-        ) else {
+        let Ok(heap) = guard(|| {
+            hdf5_reader::local_heap::LocalHeap::parse_at_storage(
+                storage,
+                table.heap_address,
+                offset_size,
+                length_size,
+            )
+        }) else {
             return Vec::new();
         };
-        let Ok(leaves) = hdf5_reader::btree_v1::collect_btree_v1_leaves_storage(
-            storage,
-            table.btree_address,
-            offset_size,
-            length_size,
-            None,
-            &[],
-            None,
-        ) else {
+        let Ok(leaves) = guard(|| {
+            hdf5_reader::btree_v1::collect_btree_v1_leaves_storage(
+                storage,
+                table.btree_address,
+                offset_size,
+                length_size,
+                None,
+                &[],
+                None,
+            )
+        }) else {
             return Vec::new();
         };
         let entry_len = 2 * usize::from(offset_size) + 4 + 4 + 16;
@@ -438,19 +552,19 @@ impl H5File {
             let Ok(bytes) = storage.read_range(*node_address, 8 + count * entry_len) else {
                 continue;
             };
-            let mut cursor = hdf5_reader::io::Cursor::new(bytes.as_ref());
-            let Ok(node) = hdf5_reader::symbol_table::SymbolTableNode::parse(
-                &mut cursor,
-                offset_size,
-                length_size,
-            ) else {
+            let Ok(node) = guard(|| {
+                let mut cursor = hdf5_reader::io::Cursor::new(bytes.as_ref());
+                hdf5_reader::symbol_table::SymbolTableNode::parse(
+                    &mut cursor,
+                    offset_size,
+                    length_size,
+                )
+            }) else {
                 continue;
             };
             for entry in &node.entries {
-                if soft_links_only && entry.cache_type != 2 {
-                    continue;
-                }
-                let Ok(name) = heap.get_string_storage(entry.link_name_offset, storage) else {
+                let Ok(name) = guard(|| heap.get_string_storage(entry.link_name_offset, storage))
+                else {
                     continue;
                 };
                 let soft_target = (entry.cache_type == 2).then(|| {
@@ -460,36 +574,134 @@ impl H5File {
                         entry.scratch[2],
                         entry.scratch[3],
                     ]);
-                    heap.get_string_storage(u64::from(offset), storage)
+                    guard(|| heap.get_string_storage(u64::from(offset), storage))
                         .unwrap_or_else(|_| "<unreadable target>".into())
                 });
-                entries.push((name, soft_target));
+                entries.push(OldStyleEntry {
+                    name,
+                    address: entry.object_header_address,
+                    soft_target,
+                });
             }
         }
         entries
     }
+}
 
-    /// The names of a group's members, read from its own header (compact link messages or
-    /// the symbol table), for when the crate's listing fails on one member.
-    fn raw_member_names(&self, group: &H5Group) -> Option<Vec<String>> {
-        let header = self.file.get_or_parse_header(group.inner.address()).ok()?;
-        let mut names = Vec::new();
-        for message in &header.messages {
-            match message {
-                HdfMessage::Link(link) if matches!(link.target, LinkTarget::Hard { .. }) => {
-                    names.push(link.name.clone())
-                }
-                HdfMessage::SymbolTable(table) => names.extend(
-                    self.old_style_entries(table, false)
-                        .into_iter()
-                        .filter(|(_, soft)| soft.is_none())
-                        .map(|(name, _)| name),
-                ),
-                _ => {}
-            }
-        }
-        Some(names)
+/// A soft link whose target path names an object the walk met makes that object reachable
+/// by a second path, which is reported as an alias (the link itself is never followed).
+fn alias_soft_links(seen: &BTreeMap<u64, String>, hazards: &mut Vec<Hdf5Hazard>) {
+    let links: Vec<(String, String)> = hazards
+        .iter()
+        .filter_map(|h| match h {
+            Hdf5Hazard::SoftLink { path, target } => Some((path.clone(), target.clone())),
+            _ => None,
+        })
+        .collect();
+    if links.is_empty() {
+        return;
     }
+    let paths: std::collections::HashSet<&str> = seen.values().map(String::as_str).collect();
+    for (path, target) in links {
+        let target = match target.strip_prefix('/') {
+            Some(absolute) => absolute.trim_end_matches('/').to_string(),
+            None => {
+                let parent = path.rsplit_once('/').map_or("", |(parent, _)| parent);
+                join(parent, target.trim_end_matches('/'))
+            }
+        };
+        if paths.contains(target.as_str()) {
+            hazards.push(Hdf5Hazard::Alias {
+                path,
+                first_seen_at: target,
+            });
+        }
+    }
+}
+
+/// Runs one call into `hdf5-reader`, turning a panic inside it into an error. The reader is
+/// pure Rust, so a panic there is one of its bounds or overflow checks failing on malformed
+/// data (the fuzzer found one: a v1/v2 layout message whose dimensions' product overflows
+/// `u64`, which panics where overflow checks are on); the file is then reported as
+/// unreadable, and the process and the rest of a scan go on. Only the reader's calls are
+/// guarded, so a panic in kerascope's own code stays a bug the fuzzers report.
+fn guard<T>(call: impl FnOnce() -> hdf5_reader::error::Result<T>) -> hdf5_reader::error::Result<T> {
+    catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        Err(H5Error::InvalidData(format!(
+            "malformed data stopped the HDF5 reader ({reason})"
+        )))
+    })
+}
+
+/// One entry of an old-style group's symbol table.
+struct OldStyleEntry {
+    name: String,
+    address: u64,
+    soft_target: Option<String>,
+}
+
+/// What an object header describes, by the messages it holds (as the reader classifies it).
+#[derive(Debug, PartialEq, Eq)]
+enum ObjectKind {
+    Group,
+    Dataset,
+    Other,
+}
+
+fn classify(header: &ObjectHeader) -> ObjectKind {
+    let mut dataset = false;
+    let mut attributes = false;
+    for message in &header.messages {
+        match message {
+            HdfMessage::SymbolTable(_)
+            | HdfMessage::Link(_)
+            | HdfMessage::LinkInfo(_)
+            | HdfMessage::GroupInfo(_) => return ObjectKind::Group,
+            HdfMessage::Attribute(_) | HdfMessage::AttributeInfo(_) => attributes = true,
+            HdfMessage::Dataspace(_)
+            | HdfMessage::DataLayout(_)
+            | HdfMessage::FillValue(_)
+            | HdfMessage::FilterPipeline(_) => dataset = true,
+            _ => {}
+        }
+    }
+    if dataset {
+        ObjectKind::Dataset
+    } else if attributes {
+        ObjectKind::Group
+    } else {
+        ObjectKind::Other
+    }
+}
+
+/// HDF5's undefined address (all bits set, whatever the offset size the file uses, as the
+/// reader widens it).
+fn is_undefined(address: u64) -> bool {
+    address == u64::MAX
+}
+
+fn is_two_bytes(datatype: &Datatype) -> bool {
+    matches!(
+        datatype,
+        Datatype::FloatingPoint { size: 2, .. }
+            | Datatype::FixedPoint { size: 2, .. }
+            | Datatype::Opaque { size: 2, .. }
+    )
+}
+
+fn check_rank(path: &str, rank: usize, limits: &Limits) -> Result<()> {
+    if rank > limits.max_rank {
+        return Err(Error::Limit(format!(
+            "dataset {path} has {rank} dimensions (limit {})",
+            limits.max_rank
+        )));
+    }
+    Ok(())
 }
 
 /// Layout class 3 is a virtual dataset, which `hdf5-reader` does not open (and kerascope
@@ -534,7 +746,7 @@ impl H5Group {
     /// Refuses objects with more attributes than the limit before decoding any: attributes
     /// kept in a fractal heap cost the reader time per attribute that grows with their number.
     fn check_attribute_count(&self) -> Result<()> {
-        let Ok(header) = self.file.get_or_parse_header(self.inner.address()) else {
+        let Ok(header) = guard(|| self.file.get_or_parse_header(self.inner.address())) else {
             return Ok(()); // reading the attributes reports the damage
         };
         let compact = header
@@ -545,12 +757,14 @@ impl H5Group {
         let mut total = compact;
         for message in &header.messages {
             if let HdfMessage::AttributeInfo(info) = message
-                && let Ok(heap) = hdf5_reader::fractal_heap::FractalHeap::parse_at_storage(
-                    self.file.storage(),
-                    info.fractal_heap_address,
-                    self.inner.offset_size(),
-                    self.inner.length_size(),
-                )
+                && let Ok(heap) = guard(|| {
+                    hdf5_reader::fractal_heap::FractalHeap::parse_at_storage(
+                        self.file.storage(),
+                        info.fractal_heap_address,
+                        self.inner.offset_size(),
+                        self.inner.length_size(),
+                    )
+                })
             {
                 total = total
                     .saturating_add(heap.managed_objects_count)
@@ -573,9 +787,7 @@ impl H5Group {
             return Ok(attrs);
         }
         self.check_attribute_count()?;
-        let attrs = self
-            .inner
-            .attributes()
+        let attrs = guard(|| self.inner.attributes())
             .map_err(|e| Error::hdf5(format!("{} (attributes)", display_path(&self.path)), e))?;
         Ok(self.attributes.get_or_init(|| attrs))
     }
@@ -615,7 +827,7 @@ impl H5Group {
         let Some(attr) = self.find_attribute(name)? else {
             return Ok(None);
         };
-        decode_strings(attr)
+        guard(|| decode_strings(attr))
             .map(Some)
             .map_err(|e| Error::hdf5(format!("{}@{name}", display_path(&self.path)), e))
     }
@@ -641,15 +853,14 @@ impl H5Group {
         let Some(attr) = self.find_attribute(name)? else {
             return Ok(None);
         };
-        let value = attr
-            .read_as_f64()
+        let value = guard(|| attr.read_as_f64())
             .map_err(|e| Error::hdf5(format!("{}@{name}", display_path(&self.path)), e))?;
         Ok(Some(value as i64))
     }
 
     /// A child group, `None` when there is no member of that name or it is not a group.
     pub fn child_group(&self, name: &str) -> Result<Option<H5Group>> {
-        match self.inner.group(name) {
+        match guard(|| self.inner.group(name)) {
             Ok(group) => Ok(Some(H5Group {
                 inner: group,
                 path: join(&self.path, name),
@@ -662,11 +873,32 @@ impl H5Group {
         }
     }
 
+    /// Every child group by name, listed in one pass (a lookup by name lists the group's
+    /// members each time).
+    pub fn child_groups(&self) -> Result<HashMap<String, H5Group>> {
+        let groups =
+            guard(|| self.inner.groups()).map_err(|e| Error::hdf5(display_path(&self.path), e))?;
+        Ok(groups
+            .into_iter()
+            .map(|inner| {
+                let name = inner.name().to_string();
+                let group = H5Group {
+                    path: join(&self.path, &name),
+                    inner,
+                    attributes: OnceCell::new(),
+                    file: self.file.clone(),
+                    max_attributes: self.max_attributes,
+                };
+                (name, group)
+            })
+            .collect())
+    }
+
     /// A child dataset, `None` when absent.
     pub fn dataset(&self, name: &str, limits: &Limits) -> Result<Option<DatasetInfo>> {
         let path = join(&self.path, name);
-        match self.inner.dataset(name) {
-            Ok(dataset) => describe_dataset(&dataset, path, limits, None).map(Some),
+        match guard(|| self.inner.dataset(name)) {
+            Ok(dataset) => describe_dataset(&dataset, path, limits).map(Some),
             Err(H5Error::DatasetNotFound(_)) => Ok(None),
             Err(e) => Err(Error::hdf5(path, e)),
         }
@@ -674,9 +906,7 @@ impl H5Group {
 
     /// Names of child groups and datasets, in stored order.
     pub fn member_names(&self) -> Result<(Vec<String>, Vec<String>)> {
-        self.inner
-            .member_names()
-            .map_err(|e| Error::hdf5(display_path(&self.path), e))
+        guard(|| self.inner.member_names()).map_err(|e| Error::hdf5(display_path(&self.path), e))
     }
 }
 
@@ -684,40 +914,27 @@ fn describe_dataset(
     dataset: &hdf5_reader::Dataset,
     path: String,
     limits: &Limits,
-    messages: Option<&[HdfMessage]>,
 ) -> Result<DatasetInfo> {
-    let shape = dataset.shape().to_vec();
-    if shape.len() > limits.max_rank {
-        return Err(Error::Limit(format!(
-            "dataset {path} has {} dimensions (limit {})",
-            shape.len(),
-            limits.max_rank
-        )));
-    }
+    check_rank(&path, dataset.shape().len(), limits)?;
     // Keras 3 marks bfloat16 weights (stored as a 2-byte type) with a `dtype` attribute;
     // only 2-byte datasets need their attributes decoded.
-    let two_bytes = matches!(
-        dataset.dtype(),
-        Datatype::FloatingPoint { size: 2, .. }
-            | Datatype::FixedPoint { size: 2, .. }
-            | Datatype::Opaque { size: 2, .. }
-    );
-    let marked_bfloat16 = two_bytes
-        && dataset
-            .attributes()
+    let marked_bfloat16 = is_two_bytes(dataset.dtype())
+        && guard(|| Ok(dataset.attributes()))
+            .unwrap_or_default()
             .iter()
-            .any(|a| a.name == "dtype" && decode_strings(a).is_ok_and(|s| s == ["bfloat16"]));
+            .any(|a| {
+                a.name == "dtype" && guard(|| decode_strings(a)).is_ok_and(|s| s == ["bfloat16"])
+            });
     let dtype = if marked_bfloat16 {
         "bfloat16".to_string()
     } else {
         dtype_name(dataset.dtype())
     };
-    let stored_bytes = messages.and_then(stored_bytes);
     Ok(DatasetInfo {
         path,
-        shape,
+        shape: dataset.shape().to_vec(),
         dtype,
-        stored_bytes,
+        stored_bytes: None,
         location: DataLocation::Unknown,
     })
 }

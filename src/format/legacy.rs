@@ -85,13 +85,13 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
         }
     }
 
-    let weights_root = match format {
-        Format::LegacyH5Full => h5.group("model_weights")?.ok_or_else(|| {
+    let weights_group = match format {
+        Format::LegacyH5Full => Some(h5.group("model_weights")?.ok_or_else(|| {
             Error::Keras("model_config is present but the model_weights group is missing".into())
-        })?,
-        _ => root,
+        })?),
+        _ => None,
     };
-    let root = h5.root()?;
+    let weights_root = weights_group.as_ref().unwrap_or(&root);
     file.keras_version = match root.string_attribute("keras_version")? {
         Some(v) => Some(v),
         None => weights_root.string_attribute("keras_version")?,
@@ -116,15 +116,25 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
         .chunked_strings_attribute("layer_names")?
         .ok_or_else(|| Error::Keras("model_weights has no layer_names attribute".into()))?;
     let mut listed: HashSet<String> = HashSet::new();
+    // One listing of the layer groups; a name it lacks (or a listing that fails) is looked up
+    // on its own.
+    let mut layer_groups = weights_root.child_groups().unwrap_or_default();
     for layer in file.layer_names.clone() {
-        let group = weights_root.child_group(&layer)?.ok_or_else(|| {
-            Error::Keras(format!(
-                "layer {layer:?} is listed in layer_names but has no group"
-            ))
-        })?;
+        let group = match layer_groups.remove(&layer) {
+            Some(group) => group,
+            None => weights_root.child_group(&layer)?.ok_or_else(|| {
+                Error::Keras(format!(
+                    "layer {layer:?} is listed in layer_names but has no group"
+                ))
+            })?,
+        };
         read_layer_weights(h5, &group, &layer, &mut datasets, &mut listed, &mut file)?;
     }
-    if let Some(group) = weights_root.child_group("top_level_model_weights")? {
+    let top_level = match layer_groups.remove("top_level_model_weights") {
+        Some(group) => Some(group),
+        None => weights_root.child_group("top_level_model_weights")?,
+    };
+    if let Some(group) = top_level {
         for name in group
             .chunked_strings_attribute("weight_names")?
             .unwrap_or_default()

@@ -312,8 +312,10 @@ pub fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
             limits.max_config_bytes
         )));
     }
-    let values = json_value_count(text, limits.max_config_values);
-    if values > limits.max_config_values {
+    // Each value counted below is one byte of text, so short texts need no count.
+    if text.len() >= limits.max_config_values
+        && json_value_count(text, limits.max_config_values) > limits.max_config_values
+    {
         return Err(Error::Limit(format!(
             "{what} holds more than {} JSON values (--max-config-values)",
             limits.max_config_values
