@@ -119,7 +119,7 @@ pub fn analyze_with_limits(file: KerasFile, limits: &Limits) -> Analysis {
         }
         None => None,
     };
-    let mut by_layer: std::collections::HashMap<&str, Vec<Vec<u64>>> = Default::default();
+    let mut by_layer: crate::Map<&str, Vec<Vec<u64>>> = Default::default();
     for t in file.tensors_of(TensorRole::Layer) {
         if let Some(layer) = t.layer.as_deref() {
             by_layer.entry(layer).or_default().push(t.shape.clone());

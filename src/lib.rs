@@ -22,3 +22,9 @@ pub mod verify;
 pub use analysis::{Analysis, analyze, analyze_path, analyze_path_with_config, load_config};
 pub use error::{Error, Result};
 pub use limits::Limits;
+
+/// Hash maps and sets keyed by names and paths read from a file. foldhash is several times
+/// faster than SipHash on such short keys; its per-process random seed suffices against files
+/// crafted offline (a scan cannot be probed interactively to find colliding keys).
+pub(crate) type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type Set<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;

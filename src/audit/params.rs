@@ -185,13 +185,13 @@ pub fn check(file: &KerasFile, result: Option<&ModelResult>) -> (Vec<LayerCheck>
         Format::KerasZip | Format::Keras3WeightsH5 | Format::Keras3WeightsSharded
     );
     let mut checks = Vec::new();
-    let mut by_layer: std::collections::HashMap<&str, Vec<&Tensor>> = Default::default();
+    let mut by_layer: crate::Map<&str, Vec<&Tensor>> = Default::default();
     for t in &stored {
         if let Some(layer) = t.layer.as_deref() {
             by_layer.entry(layer).or_default().push(t);
         }
     }
-    let mut seen_layers = std::collections::HashSet::new();
+    let mut seen_layers = crate::Set::default();
     for (layer, key) in result.layers.iter().zip(keras3_keys(&result.layers)) {
         seen_layers.insert(layer.name.as_str());
         let mine: Vec<&Tensor> = by_layer
@@ -224,7 +224,7 @@ pub fn check(file: &KerasFile, result: Option<&ModelResult>) -> (Vec<LayerCheck>
 
 /// The Keras 3 keys of a model's layers (snake-cased class, made unique in order).
 fn keras3_keys(layers: &[LayerResult]) -> Vec<String> {
-    let mut used: std::collections::HashMap<String, usize> = Default::default();
+    let mut used: crate::Map<String, usize> = Default::default();
     layers
         .iter()
         .map(|l| {
@@ -314,6 +314,14 @@ fn check_layer(
 
     // Pair each expected weight with a stored tensor.
     let mut used = vec![false; stored.len()];
+    let owner_segments: Vec<Vec<&str>> = if keras3_paths {
+        Vec::new()
+    } else {
+        stored
+            .iter()
+            .map(|t| t.owner.split('/').collect())
+            .collect()
+    };
     let mut pairs = Vec::new();
     for exp in &expected {
         let pick = if keras3_paths {
@@ -321,7 +329,7 @@ fn check_layer(
                 !used[i] && t.name == exp.weight.name && same_object(&t.owner, &exp.object_path)
             })
         } else {
-            best_legacy_match(stored, &used, exp)
+            best_legacy_match(stored, &owner_segments, &used, exp)
         };
         if let Some(i) = pick {
             used[i] = true;
@@ -563,7 +571,12 @@ fn same_object(stored: &str, expected: &str) -> bool {
 /// `inner_seq/d1/kernel`, Keras 1 `forward_lstm_1_W_i`): among the stored tensors with the
 /// expected short name, take the one whose scope mentions the most of the expected path
 /// (sub-layer names, forward/backward, query/key/value), the first one on a tie.
-fn best_legacy_match(stored: &[&Tensor], used: &[bool], exp: &ExpectedTensor) -> Option<usize> {
+fn best_legacy_match(
+    stored: &[&Tensor],
+    owner_segments: &[Vec<&str>],
+    used: &[bool],
+    exp: &ExpectedTensor,
+) -> Option<usize> {
     let candidates: Vec<usize> = (0..stored.len())
         .filter(|&i| !used[i] && stored[i].name == exp.weight.name)
         .collect();
@@ -587,15 +600,15 @@ fn best_legacy_match(stored: &[&Tensor], used: &[bool], exp: &ExpectedTensor) ->
             .strip_prefix(hint)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
     };
-    let score = |t: &Tensor| -> usize {
+    let score = |segments: &[&str]| -> usize {
         hints
             .iter()
-            .filter(|h| t.owner.split('/').any(|s| matches(s, h)))
+            .filter(|h| segments.iter().any(|s| matches(s, h)))
             .count()
     };
     let mut best: Option<(usize, usize)> = None;
     for i in candidates {
-        let s = score(stored[i]);
+        let s = score(&owner_segments[i]);
         if best.is_none_or(|(_, b)| s > b) {
             best = Some((i, s));
         }

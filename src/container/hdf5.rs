@@ -6,6 +6,7 @@
 //!
 //! Only metadata is read here: shapes, dtypes, attributes and layout messages, never tensor data.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -18,10 +19,11 @@ use hdf5_reader::messages::layout::DataLayout;
 use hdf5_reader::messages::link::LinkTarget;
 use hdf5_reader::object_header::ObjectHeader;
 use hdf5_reader::{
-    Attribute, ByteOrder, Datatype, Hdf5File, OpenOptions, Storage, StorageBuffer, StringSize,
-    VarLenKind,
+    Attribute, ByteOrder, Datatype, Hdf5File, OpenOptions, Storage, StorageBuffer, StringPadding,
+    StringSize, VarLenKind,
 };
 
+use super::header::Lean;
 use super::source::SourceSlice;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -194,7 +196,7 @@ impl H5File {
         let address = group.inner.address();
         let mut seen: BTreeMap<u64, String> = BTreeMap::new();
         seen.insert(address, group.path.clone());
-        let header = self.header(address, &group.path)?;
+        let header = Header::Full(self.header(address, &group.path)?);
         self.walk_group(&group.path, &header, 0, &mut seen, &mut walk)?;
         alias_soft_links(&seen, &mut walk.hazards);
         Ok(walk)
@@ -210,10 +212,32 @@ impl H5File {
         guard(|| self.file.get_or_parse_header(address))
     }
 
+    /// An object's header for the walk: the lean reading of a plain version-1 header, or else
+    /// the reader's.
+    fn object(&self, address: u64) -> hdf5_reader::error::Result<Header> {
+        let superblock = self.file.superblock();
+        let sizes = super::symtab::Sizes {
+            offset: superblock.offset_size,
+            length: superblock.length_size,
+        };
+        let lean = guard(|| {
+            Ok(super::header::read_v1(
+                self.file.storage(),
+                sizes,
+                address,
+                self.limits.max_object_header_bytes,
+            ))
+        });
+        match lean {
+            Ok(Some(lean)) => Ok(Header::Lean(lean)),
+            _ => self.parse_header(address).map(Header::Full),
+        }
+    }
+
     fn walk_group(
         &self,
         path: &str,
-        header: &ObjectHeader,
+        header: &Header,
         depth: usize,
         seen: &mut BTreeMap<u64, String>,
         walk: &mut Walk,
@@ -236,8 +260,8 @@ impl H5File {
         let mut datasets = Vec::new();
         for (name, address) in members {
             let child_path = join(path, &name);
-            match self.parse_header(address) {
-                Ok(child) => match classify(&child) {
+            match self.object(address) {
+                Ok(child) => match child.kind() {
                     ObjectKind::Group => groups.push((child_path, address, child)),
                     ObjectKind::Dataset => datasets.push((child_path, address, child)),
                     ObjectKind::Other => {}
@@ -268,13 +292,16 @@ impl H5File {
 
     /// A group's hard-linked members as (name, object address), in stored order. Soft and
     /// external links are recorded as hazards and left out.
-    fn members(
-        &self,
-        path: &str,
-        header: &ObjectHeader,
-        walk: &mut Walk,
-    ) -> Result<Vec<(String, u64)>> {
+    fn members(&self, path: &str, header: &Header, walk: &mut Walk) -> Result<Vec<(String, u64)>> {
         let mut members = Vec::new();
+        let header = match header {
+            Header::Lean(Lean::Group { btree, heap }) => {
+                self.old_style_members(path, *btree, *heap, &mut members, walk);
+                return Ok(members);
+            }
+            Header::Lean(_) => return Ok(members),
+            Header::Full(header) => header,
+        };
         let mut dense = false;
         for message in &header.messages {
             match message {
@@ -298,17 +325,13 @@ impl H5File {
                         }),
                     }
                 }
-                HdfMessage::SymbolTable(table) => {
-                    for entry in self.old_style_entries(table) {
-                        match entry.soft_target {
-                            Some(target) => walk.hazards.push(Hdf5Hazard::SoftLink {
-                                path: join(path, &entry.name),
-                                target,
-                            }),
-                            None => members.push((entry.name, entry.address)),
-                        }
-                    }
-                }
+                HdfMessage::SymbolTable(table) => self.old_style_members(
+                    path,
+                    table.btree_address,
+                    table.heap_address,
+                    &mut members,
+                    walk,
+                ),
                 HdfMessage::LinkInfo(info) if !is_undefined(info.fractal_heap_address) => {
                     dense = true
                 }
@@ -394,21 +417,32 @@ impl H5File {
     }
 
     /// A dataset described from its object header alone.
-    fn describe(
-        &self,
-        header: &ObjectHeader,
-        path: String,
-        walk: &mut Walk,
-    ) -> Result<DatasetInfo> {
+    fn describe(&self, header: &Header, path: String, walk: &mut Walk) -> Result<DatasetInfo> {
+        let header = match header {
+            Header::Full(header) => header,
+            Header::Lean(Lean::Dataset(lean)) => {
+                return self.dataset_info(
+                    path,
+                    &lean.dims,
+                    &lean.datatype,
+                    lean.dtype_attribute,
+                    Some(&lean.layout),
+                );
+            }
+            Header::Lean(_) => {
+                return Err(Error::hdf5(
+                    &path,
+                    H5Error::InvalidData("not a dataset".into()),
+                ));
+            }
+        };
         let mut dims = None;
         let mut datatype = None;
-        let mut has_layout = false;
         let mut dtype_attribute = false;
         for message in &header.messages {
             match message {
                 HdfMessage::Dataspace(space) => dims = Some(&space.dims),
                 HdfMessage::Datatype(message) => datatype = Some(&message.datatype),
-                HdfMessage::DataLayout(_) => has_layout = true,
                 HdfMessage::Attribute(attribute) if attribute.name == "dtype" => {
                     dtype_attribute = true
                 }
@@ -429,9 +463,24 @@ impl H5File {
         };
         let dims = dims.ok_or_else(|| missing("dataspace"))?;
         let datatype = datatype.ok_or_else(|| missing("datatype"))?;
-        if !has_layout {
+        let layout = header.messages.iter().find_map(|m| match m {
+            HdfMessage::DataLayout(layout) => Some(&layout.layout),
+            _ => None,
+        });
+        if layout.is_none() {
             return Err(missing("data layout"));
         }
+        self.dataset_info(path, dims, datatype, dtype_attribute, layout)
+    }
+
+    fn dataset_info(
+        &self,
+        path: String,
+        dims: &[u64],
+        datatype: &Datatype,
+        dtype_attribute: bool,
+        layout: Option<&DataLayout>,
+    ) -> Result<DatasetInfo> {
         check_rank(&path, dims.len(), &self.limits)?;
         // Keras 3 marks bfloat16 weights (stored as a 2-byte type) with a `dtype` attribute;
         // only then are the dataset's attributes decoded, by the reader.
@@ -445,18 +494,14 @@ impl H5File {
         };
         Ok(DatasetInfo {
             path,
-            shape: dims.clone(),
+            shape: dims.to_vec(),
             dtype,
-            stored_bytes: stored_bytes(&header.messages),
-            location: self.location(&header.messages),
+            stored_bytes: layout.and_then(stored_bytes),
+            location: self.location(layout),
         })
     }
 
-    fn location(&self, messages: &[HdfMessage]) -> DataLocation {
-        let layout = messages.iter().find_map(|m| match m {
-            HdfMessage::DataLayout(layout) => Some(&layout.layout),
-            _ => None,
-        });
+    fn location(&self, layout: Option<&DataLayout>) -> DataLocation {
         match layout {
             Some(DataLayout::Compact { data }) => DataLocation::Compact(data.clone()),
             Some(DataLayout::Contiguous { address, .. }) if *address == u64::MAX => {
@@ -503,88 +548,56 @@ impl H5File {
             .collect()
     }
 
-    /// The entries of an old-style (symbol table) group: each name and object address, with
-    /// the target path when it is a soft link (cache type 2). The reader resolves soft links
-    /// silently, so the symbol table nodes are read here, which also lists the group in one
-    /// pass. Unreadable nodes give what could be read.
-    fn old_style_entries(
+    /// The members of an old-style (symbol table) group, read by [`super::symtab`]: soft
+    /// links (which the reader would resolve silently) recorded as hazards, the rest listed
+    /// with their object addresses. Unreadable nodes give what could be read.
+    fn old_style_members(
         &self,
-        table: &hdf5_reader::messages::symbol_table_msg::SymbolTableMessage,
-    ) -> Vec<OldStyleEntry> {
-        let storage = self.file.storage();
+        path: &str,
+        btree: u64,
+        heap: u64,
+        members: &mut Vec<(String, u64)>,
+        walk: &mut Walk,
+    ) {
         let superblock = self.file.superblock();
-        let (offset_size, length_size) = (superblock.offset_size, superblock.length_size);
-        let Ok(heap) = guard(|| {
-            hdf5_reader::local_heap::LocalHeap::parse_at_storage(
-                storage,
-                table.heap_address,
-                offset_size,
-                length_size,
-            )
-        }) else {
-            return Vec::new();
-        };
-        let Ok(leaves) = guard(|| {
-            hdf5_reader::btree_v1::collect_btree_v1_leaves_storage(
-                storage,
-                table.btree_address,
-                offset_size,
-                length_size,
-                None,
-                &[],
-                None,
-            )
-        }) else {
-            return Vec::new();
-        };
-        let entry_len = 2 * usize::from(offset_size) + 4 + 4 + 16;
-        let mut entries = Vec::new();
-        for (_, node_address) in leaves.iter().take(self.limits.max_hdf5_objects) {
-            // A node holds at most 2·K entries (K ≤ 65535): read its header, then its entries.
-            let Some(count) = storage
-                .read_range(*node_address, 8)
-                .ok()
-                .filter(|head| head.as_ref().starts_with(b"SNOD"))
-                .map(|head| usize::from(u16::from_le_bytes([head.as_ref()[6], head.as_ref()[7]])))
-            else {
-                continue;
-            };
-            let Ok(bytes) = storage.read_range(*node_address, 8 + count * entry_len) else {
-                continue;
-            };
-            let Ok(node) = guard(|| {
-                let mut cursor = hdf5_reader::io::Cursor::new(bytes.as_ref());
-                hdf5_reader::symbol_table::SymbolTableNode::parse(
-                    &mut cursor,
-                    offset_size,
-                    length_size,
-                )
-            }) else {
-                continue;
-            };
-            for entry in &node.entries {
-                let Ok(name) = guard(|| heap.get_string_storage(entry.link_name_offset, storage))
-                else {
-                    continue;
-                };
-                let soft_target = (entry.cache_type == 2).then(|| {
-                    let offset = u32::from_le_bytes([
-                        entry.scratch[0],
-                        entry.scratch[1],
-                        entry.scratch[2],
-                        entry.scratch[3],
-                    ]);
-                    guard(|| heap.get_string_storage(u64::from(offset), storage))
-                        .unwrap_or_else(|_| "<unreadable target>".into())
-                });
-                entries.push(OldStyleEntry {
-                    name,
-                    address: entry.object_header_address,
-                    soft_target,
-                });
+        let entries = super::symtab::entries(
+            self.file.storage(),
+            super::symtab::Sizes {
+                offset: superblock.offset_size,
+                length: superblock.length_size,
+            },
+            btree,
+            heap,
+            self.limits.max_hdf5_objects,
+        );
+        for entry in entries {
+            match entry.soft_target {
+                Some(target) => walk.hazards.push(Hdf5Hazard::SoftLink {
+                    path: join(path, &entry.name),
+                    target,
+                }),
+                None => members.push((entry.name, entry.address)),
             }
         }
-        entries
+    }
+}
+
+/// An object's header as the walk reads it.
+enum Header {
+    /// The lean reading of a plain version-1 header.
+    Lean(Lean),
+    /// The reader's full decoding.
+    Full(Arc<ObjectHeader>),
+}
+
+impl Header {
+    fn kind(&self) -> ObjectKind {
+        match self {
+            Header::Lean(Lean::Group { .. }) => ObjectKind::Group,
+            Header::Lean(Lean::Dataset(_)) => ObjectKind::Dataset,
+            Header::Lean(Lean::Other) => ObjectKind::Other,
+            Header::Full(header) => classify(header),
+        }
     }
 }
 
@@ -636,13 +649,6 @@ fn guard<T>(call: impl FnOnce() -> hdf5_reader::error::Result<T>) -> hdf5_reader
             "malformed data stopped the HDF5 reader ({reason})"
         )))
     })
-}
-
-/// One entry of an old-style group's symbol table.
-struct OldStyleEntry {
-    name: String,
-    address: u64,
-    soft_target: Option<String>,
 }
 
 /// What an object header describes, by the messages it holds (as the reader classifies it).
@@ -821,6 +827,46 @@ impl H5Group {
         }
     }
 
+    /// The bytes of a one-string attribute, borrowed where the attribute holds them as they
+    /// are (fixed-length strings, or variable-length ones the reader already decoded): the
+    /// model config is parsed from them without another copy and UTF-8 pass. `None` when
+    /// absent.
+    pub fn string_attribute_bytes(&self, name: &str) -> Result<Option<Cow<'_, [u8]>>> {
+        let Some(attr) = self.find_attribute(name)? else {
+            return Ok(None);
+        };
+        let scalar = attr.shape.is_empty() || attr.shape == [1];
+        if scalar {
+            if let Some([one]) = attr.decoded_strings.as_deref() {
+                return Ok(Some(Cow::Borrowed(one.as_bytes())));
+            }
+            if let Datatype::String {
+                size: StringSize::Fixed(len),
+                padding,
+                ..
+            } = &attr.datatype
+            {
+                let len = usize::try_from(*len).unwrap_or(usize::MAX);
+                let bytes = &attr.raw_data[..len.min(attr.raw_data.len())];
+                let end = match padding {
+                    StringPadding::NullTerminate => {
+                        bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())
+                    }
+                    StringPadding::NullPad => {
+                        bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)
+                    }
+                    StringPadding::SpacePad => {
+                        bytes.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1)
+                    }
+                };
+                return Ok(Some(Cow::Borrowed(&bytes[..end])));
+            }
+        }
+        Ok(self
+            .string_attribute(name)?
+            .map(|s| Cow::Owned(s.into_bytes())))
+    }
+
     /// A string-array attribute (`layer_names`, `weight_names`). An empty numeric array — how
     /// Keras writes the names of a layer with no weights — reads as no strings.
     pub fn strings_attribute(&self, name: &str) -> Result<Option<Vec<String>>> {
@@ -939,18 +985,15 @@ fn describe_dataset(
     })
 }
 
-fn stored_bytes(messages: &[HdfMessage]) -> Option<u64> {
-    messages.iter().find_map(|m| match m {
-        HdfMessage::DataLayout(layout) => match &layout.layout {
-            DataLayout::Compact { data } => Some(data.len() as u64),
-            DataLayout::Contiguous { address, size } => {
-                // An undefined address means no data was ever written.
-                Some(if *address == u64::MAX { 0 } else { *size })
-            }
-            DataLayout::Chunked { .. } => None,
-        },
-        _ => None,
-    })
+fn stored_bytes(layout: &DataLayout) -> Option<u64> {
+    match layout {
+        DataLayout::Compact { data } => Some(data.len() as u64),
+        DataLayout::Contiguous { address, size } => {
+            // An undefined address means no data was ever written.
+            Some(if *address == u64::MAX { 0 } else { *size })
+        }
+        DataLayout::Chunked { .. } => None,
+    }
 }
 
 fn decode_strings(attr: &Attribute) -> hdf5_reader::error::Result<Vec<String>> {

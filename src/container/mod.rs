@@ -1,6 +1,8 @@
 //! Containers: the raw bytes of a file, HDF5, zip, and what kind of file the bytes are.
 
 pub mod hdf5;
+pub mod header;
 pub mod sniff;
 pub mod source;
+pub mod symtab;
 pub mod zip;

@@ -1,7 +1,9 @@
 //! Keras 3 formats (FORMATS.md §4–5): the `.keras` zip, the H5IOStore `.weights.h5` (also the
 //! `model.weights.h5` member of a `.keras`), and sharded `.weights.json` indexes.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use crate::{Map as HashMap, Set as HashSet};
 use std::path::Path;
 
 use serde_json::Value;
@@ -119,12 +121,11 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
     file.hdf5_hazards.extend(walk.hazards);
     let keys: HashMap<String, &Value> = match &file.model_config {
         Some(model) => keras3_keys(model).into_iter().collect(),
-        None => HashMap::new(),
+        None => HashMap::default(),
     };
     let mut new_tensors = Vec::new();
-    let mut known_layers: std::collections::HashSet<String> =
-        file.layer_names.iter().cloned().collect();
-    let mut layer_objects: HashMap<String, bool> = HashMap::new();
+    let mut known_layers: HashSet<String> = file.layer_names.iter().cloned().collect();
+    let mut layer_objects: HashMap<String, bool> = HashMap::default();
     for info in walk.datasets {
         let logical = info.path.replace('\\', "/");
         let segments: Vec<&str> = logical.split('/').collect();

@@ -5,7 +5,7 @@
 //! `weight_names` entry relative to that group — never by walking for datasets, and never by
 //! trusting a weight name's prefix (TensorFlow uniquifies scopes: `conv1_1/kernel:0` in `conv1`).
 
-use std::collections::{HashMap, HashSet};
+use crate::{Map as HashMap, Set as HashSet};
 
 use super::{
     Format, KerasFile, NoteKind, ReadNote, TensorRole, parse_json, strip_tf_suffix, tensor,
@@ -67,15 +67,15 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
     let root = h5.root()?;
     let mut file = KerasFile::new(format);
 
-    if let Some(text) = root.string_attribute("model_config")? {
-        let config = parse_json(text.as_bytes(), "model_config", limits)?;
+    if let Some(text) = root.string_attribute_bytes("model_config")? {
+        let config = parse_json(&text, "model_config", limits)?;
         if !config.is_object() {
             return Err(Error::Keras("model_config is not a JSON object".into()));
         }
         file.model_config = Some(config);
     }
-    if let Some(text) = root.string_attribute("training_config")? {
-        match parse_json(text.as_bytes(), "training_config", limits) {
+    if let Some(text) = root.string_attribute_bytes("training_config")? {
+        match parse_json(&text, "training_config", limits) {
             Ok(config) => file.training_config = Some(config),
             Err(e) => file.notes.push(ReadNote {
                 kind: NoteKind::BadMetadata,
@@ -115,7 +115,7 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
     file.layer_names = weights_root
         .chunked_strings_attribute("layer_names")?
         .ok_or_else(|| Error::Keras("model_weights has no layer_names attribute".into()))?;
-    let mut listed: HashSet<String> = HashSet::new();
+    let mut listed: HashSet<String> = HashSet::default();
     // One listing of the layer groups; a name it lacks (or a listing that fails) is looked up
     // on its own.
     let mut layer_groups = weights_root.child_groups().unwrap_or_default();
@@ -260,7 +260,7 @@ pub fn read_keras0(h5: &H5File) -> Result<KerasFile> {
             d.path.clone(),
         )
     });
-    let mut known = std::collections::HashSet::new();
+    let mut known = HashSet::default();
     for info in datasets {
         let (layer, name) = match info.path.split_once('/') {
             Some((layer, name)) => (layer.to_string(), name.to_string()),

@@ -51,7 +51,7 @@ pub fn is_model(entry: &Value) -> bool {
 /// order (a Sequential's InputLayer is not in `model.layers`).
 pub fn keras3_keys(model: &Value) -> Vec<(String, &Value)> {
     let sequential = class_name(model) == "Sequential";
-    let mut used: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut used: crate::Map<String, usize> = crate::Map::default();
     let mut keys = Vec::new();
     for entry in layer_entries(model) {
         if sequential && class_name(entry) == "InputLayer" {

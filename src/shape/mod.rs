@@ -2,7 +2,7 @@
 //! rule, whose output feeds the layers downstream. Keras 3 configs record every call's input
 //! shapes, which are used as they are; older configs are propagated from the inputs.
 
-use std::collections::HashMap;
+use crate::Map as HashMap;
 
 use crate::graph::{Layer, Model, ModelKind};
 use crate::layers::{Dialect, LayerCfg, RuleError, RuleOutput, Shape, rule_for};
@@ -107,7 +107,7 @@ fn analyze_functional(
     stored: StoredShapes,
 ) -> ModelResult {
     // (layer, call) → output shapes of that call.
-    let mut produced: HashMap<(&str, usize), Vec<Shape>> = HashMap::new();
+    let mut produced: HashMap<(&str, usize), Vec<Shape>> = HashMap::default();
     for (i, input) in model.inputs.iter().enumerate() {
         if let Some(shape) = inputs.get(i) {
             produced.insert((input.layer.as_str(), input.node), vec![shape.clone()]);
