@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,6 +92,8 @@ pub struct H5File {
     bytes_read: Arc<AtomicU64>,
     /// File offset that HDF5 addresses count from.
     base_offset: u64,
+    /// Global heap collections indexed for the lean attribute reads.
+    heaps: std::cell::RefCell<super::gheap::GlobalHeaps>,
 }
 
 /// The bytes of the container as `hdf5-reader` sees them, counting every byte it asks for, so
@@ -139,6 +141,7 @@ impl H5File {
             limits: *limits,
             bytes_read,
             base_offset,
+            heaps: Default::default(),
         })
     }
 
@@ -212,6 +215,96 @@ impl H5File {
         guard(|| self.file.get_or_parse_header(address))
     }
 
+    /// A string-list attribute that Keras may split into `name0`, `name1`, ... (see
+    /// [`H5Group::chunked_strings_attribute`]) of the object at `address`, read from a plain
+    /// version-1 header holding fixed-length strings, without the reader: `Some(None)` when
+    /// absent, `None` when the reader must be asked (variable-length strings, which live in
+    /// the global heap, or any other kind of header).
+    pub fn lean_chunked_strings_attribute(
+        &self,
+        address: u64,
+        name: &str,
+    ) -> Option<Option<Vec<String>>> {
+        let superblock = self.file.superblock();
+        let sizes = super::symtab::Sizes {
+            offset: superblock.offset_size,
+            length: superblock.length_size,
+        };
+        let messages = guard(|| {
+            Ok(super::header::attributes_v1(
+                self.file.storage(),
+                sizes,
+                address,
+                self.limits.max_object_header_bytes,
+            ))
+        })
+        .ok()??;
+        if messages.len() as u64 > self.limits.max_attributes {
+            return None;
+        }
+        let strings = |wanted: &str| -> Option<Option<Vec<String>>> {
+            let Some(message) = messages.iter().find(|m| m.name == wanted) else {
+                return Some(None);
+            };
+            if let Some(padding) = vlen_string_padding(&message.datatype) {
+                return self.lean_vlen_strings(message, padding, sizes).map(Some);
+            }
+            if matches!(message.datatype, Datatype::VarLen { .. }) {
+                return None;
+            }
+            let attribute = Attribute::from_message(message.clone());
+            guard(|| decode_strings(&attribute)).ok().map(Some)
+        };
+        if let Some(whole) = strings(name)? {
+            return Some(Some(whole));
+        }
+        let mut all: Option<Vec<String>> = None;
+        for index in 0usize.. {
+            match strings(&format!("{name}{index}"))? {
+                Some(part) => all.get_or_insert_with(Vec::new).extend(part),
+                None => break,
+            }
+        }
+        Some(all)
+    }
+
+    /// The strings of a variable-length string attribute, each resolved in its global heap
+    /// collection; `None` when any does not resolve cleanly (the reader is then asked).
+    fn lean_vlen_strings(
+        &self,
+        message: &hdf5_reader::messages::attribute::AttributeMessage,
+        padding: StringPadding,
+        sizes: super::symtab::Sizes,
+    ) -> Option<Vec<String>> {
+        let count = message.dataspace.num_elements().ok()?;
+        let reference_len = 8 + usize::from(sizes.offset);
+        let count = usize::try_from(count).ok()?;
+        if message.raw_data.len() < count.checked_mul(reference_len)? {
+            return None;
+        }
+        let mut heaps = self.heaps.try_borrow_mut().ok()?;
+        message
+            .raw_data
+            .chunks_exact(reference_len)
+            .take(count)
+            .map(|reference| {
+                let bytes = heaps.object(self.file.storage(), sizes, reference)?;
+                let end = match padding {
+                    StringPadding::NullTerminate => {
+                        bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())
+                    }
+                    StringPadding::NullPad => {
+                        bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)
+                    }
+                    StringPadding::SpacePad => {
+                        bytes.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1)
+                    }
+                };
+                std::str::from_utf8(&bytes[..end]).ok().map(str::to_string)
+            })
+            .collect()
+    }
+
     /// An object's header for the walk: the lean reading of a plain version-1 header, or else
     /// the reader's.
     fn object(&self, address: u64) -> hdf5_reader::error::Result<Header> {
@@ -278,6 +371,7 @@ impl H5File {
                 continue;
             }
             walk.groups.push(child_path.clone());
+            walk.group_addresses.push(address);
             self.walk_group(&child_path, &child, depth + 1, seen, walk)?;
         }
         for (child_path, address, child) in datasets {
@@ -296,7 +390,7 @@ impl H5File {
         let mut members = Vec::new();
         let header = match header {
             Header::Lean(Lean::Group { btree, heap }) => {
-                self.old_style_members(path, *btree, *heap, &mut members, walk);
+                self.old_style_members(path, *btree, *heap, &mut members, walk)?;
                 return Ok(members);
             }
             Header::Lean(_) => return Ok(members),
@@ -331,7 +425,7 @@ impl H5File {
                     table.heap_address,
                     &mut members,
                     walk,
-                ),
+                )?,
                 HdfMessage::LinkInfo(info) if !is_undefined(info.fractal_heap_address) => {
                     dense = true
                 }
@@ -339,13 +433,14 @@ impl H5File {
             }
         }
         if dense {
-            members = self.dense_members(path, walk)?;
+            members = self.reader_members(path, walk)?;
         }
         Ok(members)
     }
 
-    /// Members of a group whose links are kept in a fractal heap, listed by the reader.
-    fn dense_members(&self, path: &str, walk: &mut Walk) -> Result<Vec<(String, u64)>> {
+    /// Members of a group as the reader lists them: groups whose links are kept in a fractal
+    /// heap (dense storage), and symbol tables that do not read cleanly.
+    fn reader_members(&self, path: &str, walk: &mut Walk) -> Result<Vec<(String, u64)>> {
         let Some(group) = self.group(path)? else {
             return Ok(Vec::new());
         };
@@ -558,7 +653,7 @@ impl H5File {
         heap: u64,
         members: &mut Vec<(String, u64)>,
         walk: &mut Walk,
-    ) {
+    ) -> Result<()> {
         let superblock = self.file.superblock();
         let entries = super::symtab::entries(
             self.file.storage(),
@@ -570,6 +665,11 @@ impl H5File {
             heap,
             self.limits.max_hdf5_objects,
         );
+        let Some(entries) = entries else {
+            // Not a clean table: the reader lists it, or says what is wrong.
+            members.extend(self.reader_members(path, walk)?);
+            return Ok(());
+        };
         for entry in entries {
             match entry.soft_target {
                 Some(target) => walk.hazards.push(Hdf5Hazard::SoftLink {
@@ -579,6 +679,7 @@ impl H5File {
                 None => members.push((entry.name, entry.address)),
             }
         }
+        Ok(())
     }
 }
 
@@ -685,6 +786,25 @@ fn classify(header: &ObjectHeader) -> ObjectKind {
     }
 }
 
+/// The padding of a variable-length string type (either way HDF5 declares one), `None` for
+/// other types.
+fn vlen_string_padding(datatype: &Datatype) -> Option<StringPadding> {
+    match datatype {
+        Datatype::VarLen {
+            base,
+            kind: VarLenKind::String,
+            padding,
+            ..
+        } if base.is_vlen_string_base() => Some(*padding),
+        Datatype::String {
+            size: StringSize::Variable,
+            padding,
+            ..
+        } => Some(*padding),
+        _ => None,
+    }
+}
+
 /// HDF5's undefined address (all bits set, whatever the offset size the file uses, as the
 /// reader widens it).
 fn is_undefined(address: u64) -> bool {
@@ -724,6 +844,8 @@ fn is_virtual_layout(error: &H5Error) -> bool {
 #[derive(Debug, Default)]
 pub struct Walk {
     pub groups: Vec<String>,
+    /// The object address of each of `groups`, in the same order.
+    pub group_addresses: Vec<u64>,
     pub datasets: Vec<DatasetInfo>,
     pub hazards: Vec<Hdf5Hazard>,
 }
@@ -921,7 +1043,7 @@ impl H5Group {
 
     /// Every child group by name, listed in one pass (a lookup by name lists the group's
     /// members each time).
-    pub fn child_groups(&self) -> Result<HashMap<String, H5Group>> {
+    pub fn child_groups(&self) -> Result<crate::Map<String, H5Group>> {
         let groups =
             guard(|| self.inner.groups()).map_err(|e| Error::hdf5(display_path(&self.path), e))?;
         Ok(groups

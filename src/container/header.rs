@@ -12,6 +12,7 @@
 use std::collections::BTreeSet;
 
 use hdf5_reader::io::Cursor;
+use hdf5_reader::messages::attribute::AttributeMessage;
 use hdf5_reader::messages::layout::DataLayout;
 use hdf5_reader::{Datatype, Storage};
 
@@ -65,6 +66,27 @@ pub fn read_v1(
     address: u64,
     max_bytes: usize,
 ) -> Option<Lean> {
+    scan_v1(storage, sizes, address, max_bytes, false)?.finish()
+}
+
+/// The attribute messages of the version-1 header at `address`, all of them (none are kept
+/// densely, in a fractal heap); `None` when the reader must decide.
+pub fn attributes_v1(
+    storage: &dyn Storage,
+    sizes: Sizes,
+    address: u64,
+    max_bytes: usize,
+) -> Option<Vec<AttributeMessage>> {
+    Some(scan_v1(storage, sizes, address, max_bytes, true)?.attribute_messages)
+}
+
+fn scan_v1(
+    storage: &dyn Storage,
+    sizes: Sizes,
+    address: u64,
+    max_bytes: usize,
+    keep_attributes: bool,
+) -> Option<State> {
     let prefix = read(storage, address, 16)?;
     let prefix: &[u8] = &prefix;
     if prefix[0] != 1 {
@@ -72,7 +94,10 @@ pub fn read_v1(
     }
     let first_len = u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]]) as usize;
     let mut budget = max_bytes.checked_sub(first_len.checked_add(16)?)?;
-    let mut state = State::default();
+    let mut state = State {
+        keep_attributes,
+        ..State::default()
+    };
     let mut blocks = vec![(address.checked_add(16)?, first_len as u64)];
     let mut visited = BTreeSet::new();
     while let Some((start, len)) = blocks.pop() {
@@ -86,7 +111,7 @@ pub fn read_v1(
         let block = read(storage, start, len)?;
         state.messages(&block, sizes, &mut blocks)?;
     }
-    state.finish()
+    Some(state)
 }
 
 #[derive(Default)]
@@ -99,6 +124,8 @@ struct State {
     dims: Option<Vec<u64>>,
     datatype: Option<Datatype>,
     layout: Option<DataLayout>,
+    keep_attributes: bool,
+    attribute_messages: Vec<AttributeMessage>,
 }
 
 impl State {
@@ -136,6 +163,16 @@ impl State {
                 self.symbol_table = Some((le(&bytes[..offset]), le(&bytes[offset..])));
             }
             LINK | LINK_INFO | EXTERNAL_FILES | ATTRIBUTE_INFO => return None,
+            ATTRIBUTE if self.keep_attributes => {
+                let message = hdf5_reader::messages::attribute::parse(
+                    &mut Cursor::new(data),
+                    sizes.offset,
+                    sizes.length,
+                    data.len(),
+                )
+                .ok()?;
+                self.attribute_messages.push(message);
+            }
             GROUP_INFO => self.group = true,
             DATASPACE => {
                 let space = hdf5_reader::messages::dataspace::parse(

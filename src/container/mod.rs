@@ -1,5 +1,6 @@
 //! Containers: the raw bytes of a file, HDF5, zip, and what kind of file the bytes are.
 
+pub mod gheap;
 pub mod hdf5;
 pub mod header;
 pub mod sniff;

@@ -35,7 +35,11 @@ impl Source {
         } else {
             // SAFETY: the map is read-only; a file truncated by another process while we read
             // it is the one hazard, the same as for every mmap-based reader.
-            Backing::Mapped(unsafe { Mmap::map(&file)? })
+            let map = unsafe { Mmap::map(&file)? };
+            // Metadata is read in scattered small pieces: no readahead around each fault.
+            #[cfg(unix)]
+            let _ = map.advise(memmap2::Advice::Random);
+            Backing::Mapped(map)
         };
         Ok(Source {
             backing: Arc::new(backing),

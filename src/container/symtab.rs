@@ -3,8 +3,9 @@
 //! leaves point at symbol table nodes (`SNOD`), with the names in a local heap (`HEAP`).
 //!
 //! This is the scan's hottest HDF5 path, so it reads only what a listing needs (each entry's
-//! name, object address and link kind) with bounded, checked reads; every malformed structure
-//! ends the listing with what was read so far, as the reader's own listing would fail. The
+//! name, object address and link kind) with bounded, checked reads. Any structure that does
+//! not read cleanly gives no listing at all: the caller then asks the reader, which reports
+//! what is wrong (a partial listing would hide members). The
 //! layouts are those of the HDF5 file format specification, sections III.A.1 (B-tree v1),
 //! III.B (symbol table node) and III.D (local heap).
 
@@ -35,17 +36,16 @@ const MAX_BTREE_DEPTH: u32 = 32;
 /// without terminators must not cost a scan of the whole segment per entry).
 const MAX_NAME_BYTES: u64 = 64 * 1024;
 
-/// Lists a group's members in stored (name) order, at most `max_entries` of them.
+/// Lists a group's members in stored (name) order, at most `max_entries` of them; `None`
+/// when some part of the table does not read cleanly.
 pub fn entries(
     storage: &dyn Storage,
     sizes: Sizes,
     btree_address: u64,
     heap_address: u64,
     max_entries: usize,
-) -> Vec<Entry> {
-    let Some(heap) = Heap::read(storage, sizes, heap_address) else {
-        return Vec::new();
-    };
+) -> Option<Vec<Entry>> {
+    let heap = Heap::read(storage, sizes, heap_address)?;
     let mut out = Vec::new();
     let mut visited = BTreeSet::new();
     let mut reader = Reader {
@@ -54,8 +54,8 @@ pub fn entries(
         heap,
         max_entries,
     };
-    reader.node(btree_address, 0, &mut visited, &mut out);
-    out
+    reader.node(btree_address, 0, &mut visited, &mut out)?;
+    Some(out)
 }
 
 struct Reader<'a> {
@@ -73,67 +73,63 @@ impl Reader<'_> {
         depth: u32,
         visited: &mut BTreeSet<u64>,
         out: &mut Vec<Entry>,
-    ) {
-        if depth > MAX_BTREE_DEPTH || !visited.insert(address) || out.len() >= self.max_entries {
-            return;
+    ) -> Option<()> {
+        if out.len() >= self.max_entries {
+            return Some(()); // the caller's object limit reports the rest
+        }
+        if depth > MAX_BTREE_DEPTH || !visited.insert(address) {
+            return None;
         }
         let (offset, length) = (
             usize::from(self.sizes.offset),
             usize::from(self.sizes.length),
         );
-        let Some(head) = read(self.storage, address, 8) else {
-            return;
-        };
+        let head = read(self.storage, address, 8)?;
         let head: &[u8] = &head;
         // "TREE", node type 0 (group nodes), level, entries used; then two sibling addresses.
         if &head[..4] != b"TREE" || head[4] != 0 {
-            return;
+            return None;
         }
         let level = head[5];
         let used = usize::from(u16::from_le_bytes([head[6], head[7]]));
         // Keys and children interleave: key, child, key, ..., child, key.
         let body_len = (used + 1) * length + used * offset;
-        let Some(body) = read(
+        let body = read(
             self.storage,
-            address.saturating_add(8 + 2 * offset as u64),
+            address.checked_add(8 + 2 * offset as u64)?,
             body_len,
-        ) else {
-            return;
-        };
+        )?;
         let body: &[u8] = &body;
         for i in 0..used {
             let at = length + i * (length + offset);
             let child = le(&body[at..at + offset]);
             if level == 0 {
-                self.symbol_node(child, out);
+                self.symbol_node(child, out)?;
             } else {
-                self.node(child, depth + 1, visited, out);
+                self.node(child, depth + 1, visited, out)?;
             }
             if out.len() >= self.max_entries {
-                return;
+                return Some(());
             }
         }
+        Some(())
     }
 
     /// A symbol table node: "SNOD", version 1, reserved byte, entry count, then the entries.
-    fn symbol_node(&mut self, address: u64, out: &mut Vec<Entry>) {
+    fn symbol_node(&mut self, address: u64, out: &mut Vec<Entry>) -> Option<()> {
         let offset = usize::from(self.sizes.offset);
-        let Some(head) = read(self.storage, address, 8) else {
-            return;
-        };
+        let head = read(self.storage, address, 8)?;
         let head: &[u8] = &head;
         if &head[..4] != b"SNOD" || head[4] != 1 {
-            return;
+            return None;
         }
         let count = usize::from(u16::from_le_bytes([head[6], head[7]]));
         let entry_len = 2 * offset + 4 + 4 + 16;
-        let Some(body) = read(self.storage, address.saturating_add(8), count * entry_len) else {
-            return;
-        };
+        let body = read(self.storage, address.checked_add(8)?, count * entry_len)?;
         let body: &[u8] = &body;
         for raw in body.chunks_exact(entry_len) {
             if out.len() >= self.max_entries {
-                return;
+                return Some(());
             }
             let name_offset = le(&raw[..offset]);
             let object = le(&raw[offset..2 * offset]);
@@ -144,22 +140,25 @@ impl Reader<'_> {
                 raw[2 * offset + 3],
             ]);
             let scratch = &raw[2 * offset + 8..];
-            let Some(name) = self.heap.string(self.storage, name_offset) else {
-                continue;
-            };
+            let name = self.heap.string(self.storage, name_offset)?;
             // Cache type 2: a soft link, its target's offset in the heap in the scratch pad.
-            let soft_target = (cache_type == 2).then(|| {
+            let soft_target = if cache_type == 2 {
                 let target = u32::from_le_bytes([scratch[0], scratch[1], scratch[2], scratch[3]]);
-                self.heap
-                    .string(self.storage, u64::from(target))
-                    .unwrap_or_else(|| "<unreadable target>".into())
-            });
+                Some(
+                    self.heap
+                        .string(self.storage, u64::from(target))
+                        .unwrap_or_else(|| "<unreadable target>".into()),
+                )
+            } else {
+                None
+            };
             out.push(Entry {
                 name,
                 address: object,
                 soft_target,
             });
         }
+        Some(())
     }
 }
 

@@ -10,7 +10,7 @@ use crate::{Map as HashMap, Set as HashSet};
 use super::{
     Format, KerasFile, NoteKind, ReadNote, TensorRole, parse_json, strip_tf_suffix, tensor,
 };
-use crate::container::hdf5::{DatasetInfo, H5File, H5Group, join};
+use crate::container::hdf5::{DatasetInfo, H5File, H5Group, Hdf5Hazard, join};
 use crate::error::{Error, Result};
 use crate::layers::Dialect;
 
@@ -111,35 +111,67 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
         .into_iter()
         .map(|info| (info.path.clone(), info))
         .collect();
+    let mut addresses: HashMap<String, u64> = walk
+        .groups
+        .into_iter()
+        .zip(walk.group_addresses.iter().copied())
+        .collect();
+    // A group reached by a second hard link is walked once, under its first path.
+    for hazard in &file.hdf5_hazards {
+        if let Hdf5Hazard::Alias {
+            path,
+            first_seen_at,
+        } = hazard
+            && let Some(&address) = addresses.get(first_seen_at.as_str())
+        {
+            addresses.insert(path.clone(), address);
+        }
+    }
 
     file.layer_names = weights_root
         .chunked_strings_attribute("layer_names")?
         .ok_or_else(|| Error::Keras("model_weights has no layer_names attribute".into()))?;
     let mut listed: HashSet<String> = HashSet::default();
-    // One listing of the layer groups; a name it lacks (or a listing that fails) is looked up
-    // on its own.
-    let mut layer_groups = weights_root.child_groups().unwrap_or_default();
+    let mut listing = None;
+    let links: HashSet<String> = file
+        .hdf5_hazards
+        .iter()
+        .filter_map(|h| match h {
+            Hdf5Hazard::SoftLink { path, .. } | Hdf5Hazard::ExternalLink { path, .. } => {
+                Some(path.clone())
+            }
+            _ => None,
+        })
+        .collect();
     for layer in file.layer_names.clone() {
-        let group = match layer_groups.remove(&layer) {
-            Some(group) => group,
-            None => weights_root.child_group(&layer)?.ok_or_else(|| {
-                Error::Keras(format!(
-                    "layer {layer:?} is listed in layer_names but has no group"
-                ))
-            })?,
-        };
-        read_layer_weights(h5, &group, &layer, &mut datasets, &mut listed, &mut file)?;
+        let (path, names) =
+            layer_weight_names(h5, weights_root, &layer, &addresses, &links, &mut listing)?
+                .ok_or_else(|| {
+                    Error::Keras(format!(
+                        "layer {layer:?} is listed in layer_names but has no group"
+                    ))
+                })?;
+        read_layer_weights(
+            h5,
+            &path,
+            names,
+            &layer,
+            &mut datasets,
+            &mut listed,
+            &mut file,
+        )?;
     }
-    let top_level = match layer_groups.remove("top_level_model_weights") {
-        Some(group) => Some(group),
-        None => weights_root.child_group("top_level_model_weights")?,
-    };
-    if let Some(group) = top_level {
-        for name in group
-            .chunked_strings_attribute("weight_names")?
-            .unwrap_or_default()
-        {
-            let path = join(&group.path, &name);
+    let top_level = layer_weight_names(
+        h5,
+        weights_root,
+        "top_level_model_weights",
+        &addresses,
+        &links,
+        &mut listing,
+    )?;
+    if let Some((group_path, names)) = top_level {
+        for name in names {
+            let path = join(&group_path, &name);
             if let Some(info) = take_dataset(h5, &mut datasets, &path)? {
                 let mut t = tensor(TensorRole::Model, None, info);
                 t.name = strip_tf_suffix(&name).to_string();
@@ -171,19 +203,56 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
     Ok(file)
 }
 
+/// A layer group's path and `weight_names`, `None` when there is no such group. Read without
+/// the reader when the walk met the group and its header is a plain one holding fixed-length
+/// names (the usual case); otherwise through the reader's group, listed once for all layers.
+fn layer_weight_names(
+    h5: &H5File,
+    weights_root: &H5Group,
+    name: &str,
+    addresses: &HashMap<String, u64>,
+    links: &HashSet<String>,
+    listing: &mut Option<HashMap<String, H5Group>>,
+) -> Result<Option<(String, Vec<String>)>> {
+    let path = join(&weights_root.path, name);
+    match addresses.get(path.as_str()) {
+        Some(&address) => {
+            if let Some(names) = h5.lean_chunked_strings_attribute(address, "weight_names") {
+                return Ok(Some((path, names.unwrap_or_default())));
+            }
+        }
+        // The walk met every group reached by hard links: another name is a group only
+        // through a link, which the reader resolves.
+        None if !links.contains(path.as_str()) => return Ok(None),
+        None => {}
+    }
+    let listing = listing.get_or_insert_with(|| weights_root.child_groups().unwrap_or_default());
+    let group = match listing.remove(name) {
+        Some(group) => Some(group),
+        None => weights_root.child_group(name)?,
+    };
+    match group {
+        Some(group) => {
+            let names = group
+                .chunked_strings_attribute("weight_names")?
+                .unwrap_or_default();
+            Ok(Some((group.path, names)))
+        }
+        None => Ok(None),
+    }
+}
+
 fn read_layer_weights(
     h5: &H5File,
-    group: &H5Group,
+    group_path: &str,
+    names: Vec<String>,
     layer: &str,
     datasets: &mut HashMap<String, DatasetInfo>,
     listed: &mut HashSet<String>,
     file: &mut KerasFile,
 ) -> Result<()> {
-    let names = group
-        .chunked_strings_attribute("weight_names")?
-        .unwrap_or_default();
     for weight_name in names {
-        let path = join(&group.path, &weight_name);
+        let path = join(group_path, &weight_name);
         let is_virtual = file.hdf5_hazards.iter().any(
             |h| matches!(h, crate::container::hdf5::Hdf5Hazard::VirtualDataset { path: p } if *p == path),
         );
