@@ -113,12 +113,28 @@ def build_folder(target, count):
 
 
 def measure(argv, env=None):
-    """CPU seconds (user+sys), wall seconds, peak RSS (MB) of one child process."""
+    """CPU seconds (user+sys), wall seconds, peak RSS (MB) of one child process.
+
+    Linux carries the parent's peak RSS into a child's ru_maxrss (the child starts as a copy
+    of this Python process), so the peak RSS comes from GNU time when it is installed, which
+    measures from its own small process; otherwise it is ru_maxrss, a ceiling.
+    """
+    gnu_time = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+    rss_file = None
+    if gnu_time:
+        rss_file = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"kerascope-bench-rss-{os.getpid()}")
+        argv = [gnu_time, "-q", "-f", "%M", "-o", rss_file] + argv
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status)
+    rss = usage.ru_maxrss / 1024.0
+    if rss_file:
+        try:
+            rss = int(open(rss_file).read().split()[-1]) / 1024.0
+        except (OSError, ValueError, IndexError):
+            pass
+    return usage.ru_utime + usage.ru_stime, wall, rss, os.waitstatus_to_exitcode(status)
 
 
 def best_of(n, argv, env=None):
@@ -126,29 +142,37 @@ def best_of(n, argv, env=None):
     return min(runs, key=lambda r: r[1])
 
 
+BIG_MODEL_SCRIPT = r'''
+import json, sys
+import h5py
+import numpy as np
+path = sys.argv[1]
+config = {
+    "class_name": "Sequential",
+    "config": {"name": "big", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [None, 16384], "dtype": "float32"}},
+        {"class_name": "Dense", "config": {"name": "dense", "units": 32768, "use_bias": True}},
+    ]},
+}
+with h5py.File(path, "w") as h5:
+    h5.attrs["keras_version"] = b"2.21.0"
+    h5.attrs["backend"] = b"tensorflow"
+    h5.attrs["model_config"] = json.dumps(config).encode()
+    weights = h5.create_group("model_weights")
+    weights.attrs["layer_names"] = np.array([b"dense"])
+    group = weights.create_group("dense")
+    group.attrs["weight_names"] = np.array([b"dense/kernel:0", b"dense/bias:0"])
+    kernel = group.create_dataset("dense/kernel:0", shape=(16384, 32768), dtype="float32")
+    row = np.zeros((256, 32768), dtype="float32")
+    for start in range(0, 16384, 256):
+        kernel[start:start + 256] = row
+    group.create_dataset("dense/bias:0", data=np.zeros(32768, dtype="float32"))
+'''
+
+
 def make_big_model(path):
-    import h5py
-    import numpy as np
-    config = {
-        "class_name": "Sequential",
-        "config": {"name": "big", "layers": [
-            {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [None, 16384], "dtype": "float32"}},
-            {"class_name": "Dense", "config": {"name": "dense", "units": 32768, "use_bias": True}},
-        ]},
-    }
-    with h5py.File(path, "w") as h5:
-        h5.attrs["keras_version"] = b"2.21.0"
-        h5.attrs["backend"] = b"tensorflow"
-        h5.attrs["model_config"] = json.dumps(config).encode()
-        weights = h5.create_group("model_weights")
-        weights.attrs["layer_names"] = np.array([b"dense"])
-        group = weights.create_group("dense")
-        group.attrs["weight_names"] = np.array([b"dense/kernel:0", b"dense/bias:0"])
-        kernel = group.create_dataset("dense/kernel:0", shape=(16384, 32768), dtype="float32")
-        row = np.zeros((256, 32768), dtype="float32")
-        for start in range(0, 16384, 256):
-            kernel[start:start + 256] = row
-        group.create_dataset("dense/bias:0", data=np.zeros(32768, dtype="float32"))
+    """Written by a child process, so that h5py and NumPy never load into this one."""
+    subprocess.run([sys.executable, "-c", BIG_MODEL_SCRIPT, path], check=True)
 
 
 def main():
