@@ -4,6 +4,7 @@
 # reads on every `cargo test`.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default 60 s, every target)
+#   RUNS=10000000 scripts/fuzz.sh 3600                     (each target: 10 M runs or 1 h)
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); runs on the stable toolchain without a
 # sanitizer (`-s none`): Rust's own bounds and overflow checks (debug assertions are on in
@@ -36,7 +37,7 @@ for target in "${targets[@]}"; do
   status=0
   cargo fuzz run -s none "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=1048576 \
-    -print_final_stats=1 2>&1 | tee "/tmp/fuzz-$target.log" | grep -E "stat::number_of_executed_units|SUMMARY|Done" || status=$?
+    -print_final_stats=1 ${RUNS:+-runs=$RUNS} 2>&1 | tee "/tmp/fuzz-$target.log" | grep -E "stat::number_of_executed_units|SUMMARY|Done" || status=$?
   for crash in artifacts/"$target"/*; do
     [ -f "$crash" ] || continue
     cp "$crash" "../fixtures/crashes/$target-$(basename "$crash")"

@@ -234,6 +234,13 @@ fn folder_scan_reports_every_kind_of_broken_entry() {
     std::fs::write(d.join("notes.txt"), "not a model").unwrap();
     std::fs::create_dir(d.join("sub")).unwrap();
     std::os::unix::fs::symlink("..", d.join("sub/loop")).unwrap();
+    // Unreadable entries. Permissions do not stop root (CI runs as root), so the sure one is a
+    // link to a file whose reads fail: /proc/self/mem at address 0 (EIO).
+    std::os::unix::fs::symlink("/proc/self/mem", d.join("unreadable.h5")).unwrap();
+    let locked = d.join("locked.h5");
+    std::fs::copy(root().join("fixtures/tfk_sequential_basic.h5"), &locked).unwrap();
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let locked_is_unreadable = std::fs::read(&locked).is_err();
     // A FIFO: never opened (it would block).
     assert!(
         std::process::Command::new("mkfifo")
@@ -274,6 +281,10 @@ fn folder_scan_reports_every_kind_of_broken_entry() {
     assert_eq!(status("plain_data.bin"), "skipped");
     assert_eq!(status("notes.txt"), "skipped");
     assert_eq!(status("loop"), "error");
+    assert_eq!(status("unreadable.h5"), "error");
+    if locked_is_unreadable {
+        assert_eq!(status("locked.h5"), "error");
+    }
 }
 
 #[test]
