@@ -12,7 +12,7 @@ use super::marshal;
 use super::{Finding, RuleDoc, Severity};
 use crate::container::hdf5::{Hdf5Hazard, dtype_size};
 use crate::container::zip::ZipMember;
-use crate::format::KerasFile;
+use crate::format::{Format, KerasFile};
 use crate::layers::rule_for;
 
 pub const LAMBDA_BYTECODE: RuleDoc = RuleDoc {
@@ -255,6 +255,18 @@ pub fn check(file: &KerasFile) -> Vec<Finding> {
             out: &mut out,
         };
         walker.visit(config, 0);
+    }
+    // Keras compiles a legacy HDF5 model from its `training_config` on load (the default),
+    // deserializing its loss, metrics and optimizer: the same objects, the same checks. (In a
+    // `.keras` archive the compile config is part of `config.json`, walked above.)
+    if file.format == Format::LegacyH5Full
+        && let Some(training) = &file.training_config
+    {
+        let mut walker = ConfigWalk {
+            path: Vec::new(),
+            out: &mut out,
+        };
+        walker.visit(training, 0);
     }
     hdf5_findings(file, &mut out);
     size_findings(file, &mut out);
@@ -868,6 +880,23 @@ mod tests {
         assert!(!is_keras_module("kerasx"));
         assert!(!is_keras_module("os"));
         assert!(!is_keras_module("builtins"));
+    }
+
+    #[test]
+    fn legacy_training_config_is_audited_like_the_model_config() {
+        let loss = serde_json::json!({
+            "loss": {"module": "os", "class_name": "function", "config": "system",
+                     "registered_name": "system"},
+            "optimizer_config": {"class_name": "Adam", "config": {"learning_rate": 0.001}}
+        });
+        let mut file = KerasFile::new(Format::LegacyH5Full);
+        file.training_config = Some(loss.clone());
+        let codes: Vec<&str> = check(&file).iter().map(|f| f.code).collect();
+        assert!(codes.contains(&"S103"), "{codes:?}");
+        // A `.keras` archive's compile config lives in config.json, walked once there.
+        let mut archive = KerasFile::new(Format::KerasZip);
+        archive.training_config = Some(loss);
+        assert!(check(&archive).is_empty());
     }
 
     #[test]

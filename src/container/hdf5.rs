@@ -289,18 +289,9 @@ impl H5File {
             .take(count)
             .map(|reference| {
                 let bytes = heaps.object(self.file.storage(), sizes, reference)?;
-                let end = match padding {
-                    StringPadding::NullTerminate => {
-                        bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())
-                    }
-                    StringPadding::NullPad => {
-                        bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)
-                    }
-                    StringPadding::SpacePad => {
-                        bytes.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1)
-                    }
-                };
-                std::str::from_utf8(&bytes[..end]).ok().map(str::to_string)
+                std::str::from_utf8(unpad(bytes, padding))
+                    .ok()
+                    .map(str::to_string)
             })
             .collect()
     }
@@ -645,7 +636,8 @@ impl H5File {
 
     /// The members of an old-style (symbol table) group, read by [`super::symtab`]: soft
     /// links (which the reader would resolve silently) recorded as hazards, the rest listed
-    /// with their object addresses. Unreadable nodes give what could be read.
+    /// with their object addresses. A table that does not read cleanly is listed by the
+    /// reader instead, which reports what is wrong.
     fn old_style_members(
         &self,
         path: &str,
@@ -803,6 +795,16 @@ fn vlen_string_padding(datatype: &Datatype) -> Option<StringPadding> {
         } => Some(*padding),
         _ => None,
     }
+}
+
+/// A stored string without its padding, as HDF5 defines each kind (the reader's rule).
+fn unpad(bytes: &[u8], padding: StringPadding) -> &[u8] {
+    let end = match padding {
+        StringPadding::NullTerminate => bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len()),
+        StringPadding::NullPad => bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1),
+        StringPadding::SpacePad => bytes.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1),
+    };
+    &bytes[..end]
 }
 
 /// HDF5's undefined address (all bits set, whatever the offset size the file uses, as the
@@ -970,18 +972,7 @@ impl H5Group {
             {
                 let len = usize::try_from(*len).unwrap_or(usize::MAX);
                 let bytes = &attr.raw_data[..len.min(attr.raw_data.len())];
-                let end = match padding {
-                    StringPadding::NullTerminate => {
-                        bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())
-                    }
-                    StringPadding::NullPad => {
-                        bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)
-                    }
-                    StringPadding::SpacePad => {
-                        bytes.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1)
-                    }
-                };
-                return Ok(Some(Cow::Borrowed(&bytes[..end])));
+                return Ok(Some(Cow::Borrowed(unpad(bytes, *padding))));
             }
         }
         Ok(self

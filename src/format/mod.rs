@@ -160,7 +160,7 @@ pub struct KerasFile {
 }
 
 impl KerasFile {
-    fn new(format: Format) -> KerasFile {
+    pub(crate) fn new(format: Format) -> KerasFile {
         KerasFile {
             format,
             keras_version: None,
