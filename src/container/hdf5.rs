@@ -210,6 +210,15 @@ impl H5File {
             .map_err(|e| Error::hdf5(display_path(path), e))
     }
 
+    /// The file's address and length sizes (superblock fields).
+    fn sizes(&self) -> super::symtab::Sizes {
+        let superblock = self.file.superblock();
+        super::symtab::Sizes {
+            offset: superblock.offset_size,
+            length: superblock.length_size,
+        }
+    }
+
     /// An object header, parsed once and cached by the reader.
     fn parse_header(&self, address: u64) -> hdf5_reader::error::Result<Arc<ObjectHeader>> {
         guard(|| self.file.get_or_parse_header(address))
@@ -225,11 +234,7 @@ impl H5File {
         address: u64,
         name: &str,
     ) -> Option<Option<Vec<String>>> {
-        let superblock = self.file.superblock();
-        let sizes = super::symtab::Sizes {
-            offset: superblock.offset_size,
-            length: superblock.length_size,
-        };
+        let sizes = self.sizes();
         let messages = guard(|| {
             Ok(super::header::attributes_v1(
                 self.file.storage(),
@@ -299,11 +304,7 @@ impl H5File {
     /// An object's header for the walk: the lean reading of a plain version-1 header, or else
     /// the reader's.
     fn object(&self, address: u64) -> hdf5_reader::error::Result<Header> {
-        let superblock = self.file.superblock();
-        let sizes = super::symtab::Sizes {
-            offset: superblock.offset_size,
-            length: superblock.length_size,
-        };
+        let sizes = self.sizes();
         let lean = guard(|| {
             Ok(super::header::read_v1(
                 self.file.storage(),
@@ -646,13 +647,9 @@ impl H5File {
         members: &mut Vec<(String, u64)>,
         walk: &mut Walk,
     ) -> Result<()> {
-        let superblock = self.file.superblock();
         let entries = super::symtab::entries(
             self.file.storage(),
-            super::symtab::Sizes {
-                offset: superblock.offset_size,
-                length: superblock.length_size,
-            },
+            self.sizes(),
             btree,
             heap,
             self.limits.max_hdf5_objects,
