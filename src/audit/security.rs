@@ -249,24 +249,19 @@ pub const DOCS: &[&RuleDoc] = &[
 /// Every security finding of a file.
 pub fn check(file: &KerasFile) -> Vec<Finding> {
     let mut out = Vec::new();
-    if let Some(config) = &file.model_config {
+    // Keras compiles a legacy HDF5 model from its `training_config` on load (the default),
+    // deserializing its loss, metrics and optimizer: the same objects, the same checks. (In a
+    // `.keras` archive the compile config is part of `config.json`.)
+    let training = file
+        .training_config
+        .as_ref()
+        .filter(|_| file.format == Format::LegacyH5Full);
+    for config in file.model_config.iter().chain(training) {
         let mut walker = ConfigWalk {
             path: Vec::new(),
             out: &mut out,
         };
         walker.visit(config, 0);
-    }
-    // Keras compiles a legacy HDF5 model from its `training_config` on load (the default),
-    // deserializing its loss, metrics and optimizer: the same objects, the same checks. (In a
-    // `.keras` archive the compile config is part of `config.json`, walked above.)
-    if file.format == Format::LegacyH5Full
-        && let Some(training) = &file.training_config
-    {
-        let mut walker = ConfigWalk {
-            path: Vec::new(),
-            out: &mut out,
-        };
-        walker.visit(training, 0);
     }
     hdf5_findings(file, &mut out);
     size_findings(file, &mut out);

@@ -226,24 +226,16 @@ impl H5File {
 
     /// A string-list attribute that Keras may split into `name0`, `name1`, ... (see
     /// [`H5Group::chunked_strings_attribute`]) of the object at `address`, read from a plain
-    /// version-1 header holding fixed-length strings, without the reader: `Some(None)` when
-    /// absent, `None` when the reader must be asked (variable-length strings, which live in
-    /// the global heap, or any other kind of header).
+    /// version-1 header without the reader (fixed-length strings, or variable-length ones
+    /// resolved in the global heap): `Some(None)` when absent, `None` when the reader must be
+    /// asked (any other kind of header or string).
     pub fn lean_chunked_strings_attribute(
         &self,
         address: u64,
         name: &str,
     ) -> Option<Option<Vec<String>>> {
         let sizes = self.sizes();
-        let messages = guard(|| {
-            Ok(super::header::attributes_v1(
-                self.file.storage(),
-                sizes,
-                address,
-                self.limits.max_object_header_bytes,
-            ))
-        })
-        .ok()??;
+        let messages = self.lean(address, super::header::attributes_v1)?;
         if messages.len() as u64 > self.limits.max_attributes {
             return None;
         }
@@ -304,19 +296,25 @@ impl H5File {
     /// An object's header for the walk: the lean reading of a plain version-1 header, or else
     /// the reader's.
     fn object(&self, address: u64) -> hdf5_reader::error::Result<Header> {
-        let sizes = self.sizes();
-        let lean = guard(|| {
-            Ok(super::header::read_v1(
-                self.file.storage(),
-                sizes,
-                address,
-                self.limits.max_object_header_bytes,
-            ))
-        });
-        match lean {
-            Ok(Some(lean)) => Ok(Header::Lean(lean)),
-            _ => self.parse_header(address).map(Header::Full),
+        match self.lean(address, super::header::read_v1) {
+            Some(lean) => Ok(Header::Lean(lean)),
+            None => self.parse_header(address).map(Header::Full),
         }
+    }
+
+    /// One of [`super::header`]'s lean readings of the header at `address`, guarded like the
+    /// reader's calls (it uses the reader's message parsers); `None` when the reader must
+    /// decide.
+    fn lean<T>(
+        &self,
+        address: u64,
+        read: fn(&dyn Storage, super::symtab::Sizes, u64, usize) -> Option<T>,
+    ) -> Option<T> {
+        let (storage, sizes) = (self.file.storage(), self.sizes());
+        let limit = self.limits.max_object_header_bytes;
+        guard(|| Ok(read(storage, sizes, address, limit)))
+            .ok()
+            .flatten()
     }
 
     fn walk_group(
