@@ -7,10 +7,10 @@ use crate::audit::params::{self, LayerCheck};
 use crate::audit::{Finding, read, security};
 use serde_json::Value;
 
-use crate::container::sniff::{Container, sniff};
+use crate::container::sniff::{Container, sniff_source};
 use crate::container::source::Source;
 use crate::error::{Error, Result};
-use crate::format::{KerasFile, TensorRole, parse_json, read_path, read_path_with_config};
+use crate::format::{KerasFile, TensorRole, parse_json_source, read_path, read_path_with_config};
 use crate::graph::{Model, ModelKind, parse_model};
 use crate::limits::Limits;
 use crate::shape::{ModelResult, analyze as infer};
@@ -50,8 +50,8 @@ pub fn analyze_path_with_config(
 /// `config.json`), or any Keras file that stores a config (its config is taken).
 pub fn load_config(path: &Path, limits: &Limits) -> Result<Value> {
     let source = Source::open(path)?;
-    if sniff(source.bytes()) == Container::Json {
-        let value = parse_json(source.bytes(), "architecture JSON", limits)?;
+    if sniff_source(&source)? == Container::Json {
+        let value = parse_json_source(&source, "architecture JSON", limits)?;
         if value.get("class_name").is_some() {
             return Ok(value);
         }

@@ -657,7 +657,7 @@ fn keras_zip_100k_layers_4096_tensors() {
                     sequential_without_input(99_998).as_bytes(),
                     false,
                 ),
-                ("model.weights.h5", weights.bytes(), false),
+                ("model.weights.h5", &weights.contents().unwrap(), false),
             ]);
             let t = Instant::now();
             let summary = read_and_analyse(&Source::from_vec(archive), None).1;

@@ -99,18 +99,117 @@ pub struct H5File {
 /// The bytes of the container as `hdf5-reader` sees them, counting every byte it asks for, so
 /// that "metadata only" is measured rather than assumed.
 struct CountingStorage {
-    bytes: Arc<SourceSlice>,
+    bytes: Bytes,
     served: Arc<AtomicU64>,
+}
+
+/// Where the bytes come from: shared from memory without a copy, or read by ranges.
+enum Bytes {
+    Memory {
+        bytes: Arc<Vec<u8>>,
+        start: usize,
+        len: usize,
+    },
+    Ranged(BlockCache),
+}
+
+/// A [`SourceSlice`] read by positioned reads through a small cache of aligned blocks: the
+/// reader comes back again and again to the same headers, heaps and tree nodes, and the
+/// metadata of a Keras file lies in small islands between its tensors.
+struct BlockCache {
+    slice: SourceSlice,
+    blocks: std::sync::Mutex<crate::Map<u64, Arc<Vec<u8>>>>,
+}
+
+/// Block size, and how many blocks are kept (256 × 4 KiB: at most 1 MiB a file).
+const CACHE_BLOCK: u64 = 4096;
+const CACHE_BLOCKS: usize = 256;
+
+impl BlockCache {
+    fn new(slice: SourceSlice) -> BlockCache {
+        BlockCache {
+            slice,
+            blocks: Default::default(),
+        }
+    }
+
+    fn block(&self, index: u64) -> std::io::Result<Arc<Vec<u8>>> {
+        let mut blocks = self.blocks.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(block) = blocks.get(&index) {
+            return Ok(block.clone());
+        }
+        let start = index * CACHE_BLOCK;
+        let len = CACHE_BLOCK.min(self.slice.len() - start) as usize;
+        let block = Arc::new(self.slice.read_at(start, len)?.into_owned());
+        if blocks.len() >= CACHE_BLOCKS {
+            blocks.clear();
+        }
+        blocks.insert(index, block.clone());
+        Ok(block)
+    }
+
+    /// `len` bytes at `offset`, inside the slice (checked by the caller).
+    fn read(&self, offset: u64, len: usize) -> std::io::Result<StorageBuffer> {
+        let end = offset + len as u64;
+        let (first, last) = (offset / CACHE_BLOCK, end.saturating_sub(1) / CACHE_BLOCK);
+        if len == 0 || last - first > 1 {
+            // Large reads (a whole heap segment, a long header) go straight to the file.
+            return Ok(StorageBuffer::from_vec(
+                self.slice.read_at(offset, len)?.into_owned(),
+            ));
+        }
+        let block = self.block(first)?;
+        let at = (offset - first * CACHE_BLOCK) as usize;
+        if first == last {
+            return StorageBuffer::from_shared_owner(block, at, len).map_err(std::io::Error::other);
+        }
+        let mut bytes = Vec::with_capacity(len);
+        bytes.extend_from_slice(&block[at..]);
+        let next = self.block(last)?;
+        bytes.extend_from_slice(&next[..len - bytes.len()]);
+        Ok(StorageBuffer::from_vec(bytes))
+    }
 }
 
 impl Storage for CountingStorage {
     fn len(&self) -> u64 {
-        (*self.bytes).as_ref().len() as u64
+        match &self.bytes {
+            Bytes::Memory { len, .. } => *len as u64,
+            Bytes::Ranged(cache) => cache.slice.len(),
+        }
     }
 
     fn read_range(&self, offset: u64, len: usize) -> hdf5_reader::error::Result<StorageBuffer> {
-        let start = usize::try_from(offset).map_err(|_| H5Error::OffsetOutOfBounds(offset))?;
-        let buffer = StorageBuffer::from_shared_owner(self.bytes.clone(), start, len)?;
+        let buffer = match &self.bytes {
+            Bytes::Memory {
+                bytes,
+                start,
+                len: size,
+            } => {
+                let at = usize::try_from(offset)
+                    .ok()
+                    .filter(|at| at.checked_add(len).is_some_and(|end| end <= *size))
+                    .ok_or(H5Error::UnexpectedEof {
+                        offset,
+                        needed: len as u64,
+                        available: (*size as u64).saturating_sub(offset),
+                    })?;
+                StorageBuffer::from_shared_owner(bytes.clone(), start + at, len)?
+            }
+            Bytes::Ranged(cache) => {
+                if offset
+                    .checked_add(len as u64)
+                    .is_none_or(|end| end > cache.slice.len())
+                {
+                    return Err(H5Error::UnexpectedEof {
+                        offset,
+                        needed: len as u64,
+                        available: cache.slice.len().saturating_sub(offset),
+                    });
+                }
+                cache.read(offset, len)?
+            }
+        };
         self.served.fetch_add(len as u64, Ordering::Relaxed);
         Ok(buffer)
     }
@@ -130,7 +229,10 @@ impl H5File {
         let bytes_read = Arc::new(AtomicU64::new(0));
         let slice_offset = bytes.offset();
         let storage = CountingStorage {
-            bytes: Arc::new(bytes),
+            bytes: match bytes.in_memory() {
+                Some((bytes, start, len)) => Bytes::Memory { bytes, start, len },
+                None => Bytes::Ranged(BlockCache::new(bytes)),
+            },
             served: bytes_read.clone(),
         };
         let file = guard(|| Hdf5File::from_storage_with_options(Arc::new(storage), options))

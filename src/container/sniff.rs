@@ -2,6 +2,7 @@
 //! extension of a file is never consulted.
 
 use super::hdf5::SIGNATURE as HDF5_SIGNATURE;
+use super::source::Source;
 
 /// The container a file's first bytes announce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -21,15 +22,46 @@ pub enum Container {
 
 /// Looks at the first bytes (and, for HDF5, the few offsets where a user block may end).
 pub fn sniff(bytes: &[u8]) -> Container {
-    let mut offset = 0usize;
-    while offset < bytes.len() && offset <= 1 << 20 {
-        if bytes[offset..].starts_with(HDF5_SIGNATURE) {
-            return Container::Hdf5 {
-                offset: offset as u64,
-            };
+    classify(bytes, bytes.len() as u64, |offset| {
+        bytes[offset as usize..].starts_with(HDF5_SIGNATURE)
+    })
+}
+
+/// [`sniff`] for a file read by ranges: its first bytes, then eight bytes at each offset
+/// where a user block may end.
+pub fn sniff_source(source: &Source) -> std::io::Result<Container> {
+    let head = source.read_at(0, source.len().min(HEAD) as usize)?;
+    let mut failure = None;
+    let container = classify(&head, source.len(), |offset| {
+        if let Some(bytes) = head.get(offset as usize..) {
+            return bytes.starts_with(HDF5_SIGNATURE);
+        }
+        match source.read_at(offset, HDF5_SIGNATURE.len()) {
+            Ok(bytes) => *bytes == *HDF5_SIGNATURE,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => false,
+            Err(e) => {
+                failure.get_or_insert(e);
+                false
+            }
+        }
+    });
+    failure.map_or(Ok(container), Err)
+}
+
+/// How many first bytes decide what a file is (JSON may open with blank space).
+const HEAD: u64 = 4096;
+
+/// The decision, from the first bytes and a test for the HDF5 signature at an offset below
+/// `len`.
+fn classify(head: &[u8], len: u64, mut hdf5_at: impl FnMut(u64) -> bool) -> Container {
+    let mut offset = 0u64;
+    while offset < len && offset <= 1 << 20 {
+        if hdf5_at(offset) {
+            return Container::Hdf5 { offset };
         }
         offset = if offset == 0 { 512 } else { offset * 2 };
     }
+    let bytes = head;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return Container::Zip;
     }

@@ -166,7 +166,13 @@ impl Reader<'_> {
 struct Heap {
     address: u64,
     size: u64,
+    /// The whole segment when it is small (as for nearly every group): one read serves
+    /// every name.
+    data: Option<StorageBuffer>,
 }
+
+/// Segments up to this size are read whole.
+const WHOLE_HEAP_BYTES: u64 = 1 << 20;
 
 impl Heap {
     /// "HEAP", version 0, three reserved bytes, data segment size, free list offset, data
@@ -178,18 +184,31 @@ impl Heap {
         if &bytes[..4] != b"HEAP" || bytes[4] != 0 {
             return None;
         }
+        let size = le(&bytes[8..8 + length]);
+        let address = le(&bytes[8 + 2 * length..8 + 2 * length + offset]);
+        let data = if size <= WHOLE_HEAP_BYTES {
+            Some(read(storage, address, size as usize)?)
+        } else {
+            None
+        };
         Some(Heap {
-            size: le(&bytes[8..8 + length]),
-            address: le(&bytes[8 + 2 * length..8 + 2 * length + offset]),
+            address,
+            size,
+            data,
         })
     }
 
     /// The NUL-terminated string at `offset` in the data segment.
     fn string(&self, storage: &dyn Storage, offset: u64) -> Option<String> {
         let available = self.size.checked_sub(offset)?;
+        if let Some(data) = &self.data {
+            let bytes = &data[usize::try_from(offset).ok()?..];
+            let end = bytes.iter().position(|&b| b == 0)?;
+            return std::str::from_utf8(&bytes[..end]).ok().map(str::to_string);
+        }
         let start = self.address.checked_add(offset)?;
         // Names are short: read a small window first, then up to the longest name accepted.
-        for window in [32, MAX_NAME_BYTES] {
+        for window in [256, 4096, MAX_NAME_BYTES] {
             let len = window.min(available);
             let bytes = read(storage, start, usize::try_from(len).ok()?)?;
             let bytes: &[u8] = &bytes;

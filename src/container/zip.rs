@@ -2,9 +2,9 @@
 //! directory; small text members are inflated under size and ratio limits; a stored (not
 //! compressed) HDF5 member is handed to the HDF5 reader in place, as a slice of the file.
 
-use std::io::{Cursor, Read};
+use std::io::Read;
 
-use super::source::{Source, SourceSlice};
+use super::source::{SliceReader, Source, SourceSlice};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 
@@ -33,7 +33,7 @@ impl ZipMember {
 /// An open zip archive.
 pub struct ZipFile {
     source: Source,
-    archive: zip::ZipArchive<Cursor<SourceSlice>>,
+    archive: zip::ZipArchive<SliceReader>,
     pub members: Vec<ZipMember>,
     /// Names the central directory lists more than once (the `zip` crate keeps one of each;
     /// the raw directory is scanned to see them all).
@@ -43,8 +43,8 @@ pub struct ZipFile {
 
 impl ZipFile {
     pub fn open(source: &Source, limits: &Limits) -> Result<ZipFile> {
-        let mut archive = zip::ZipArchive::new(Cursor::new(source.whole()))
-            .map_err(|e| Error::Zip(e.to_string()))?;
+        let mut archive =
+            zip::ZipArchive::new(source.whole().reader()).map_err(|e| Error::Zip(e.to_string()))?;
         if archive.len() > limits.max_zip_members {
             return Err(Error::Limit(format!(
                 "zip has {} members (limit {})",
@@ -53,7 +53,7 @@ impl ZipFile {
             )));
         }
         let duplicate_names = if archive.has_duplicate_names() {
-            let mut names = central_directory_names(source.bytes(), limits.max_zip_members);
+            let mut names = central_directory_names(source, limits.max_zip_members)?;
             names.sort();
             let mut duplicates: Vec<String> = names
                 .windows(2)
@@ -164,31 +164,35 @@ impl ZipFile {
 
 /// Every member name of the (non-Zip64) central directory, in order, duplicates included.
 /// Bounded by `max` entries; a damaged directory yields what could be read.
-pub fn central_directory_names(bytes: &[u8], max: usize) -> Vec<String> {
+pub fn central_directory_names(source: &Source, max: usize) -> Result<Vec<String>> {
     const EOCD: &[u8] = b"PK\x05\x06";
     const ENTRY: &[u8] = b"PK\x01\x02";
+    // The end record lies in the last 22 + 65,535 (comment) bytes.
+    let tail_start = source.len().saturating_sub(22 + 65_535);
+    let tail = source.read_at(tail_start, (source.len() - tail_start) as usize)?;
+    let Some(eocd) = tail.windows(4).rposition(|w| w == EOCD) else {
+        return Ok(Vec::new());
+    };
+    let field = |at: usize, width: usize| -> Option<u64> {
+        let bytes = tail.get(eocd + at..eocd + at + width)?;
+        Some(bytes.iter().rev().fold(0, |n, b| n << 8 | u64::from(*b)))
+    };
+    let (Some(count), Some(size), Some(start)) = (field(10, 2), field(12, 4), field(16, 4)) else {
+        return Ok(Vec::new());
+    };
+    // A directory that claims to run past the end is read as far as the file goes, and
+    // never more than 16 MiB of it.
+    let size = size.min(source.len().saturating_sub(start)).min(16 << 20);
+    let Ok(directory) = source.read_at(start, size as usize) else {
+        return Ok(Vec::new());
+    };
+    let bytes = &*directory;
     let u16_at = |at: usize| -> Option<usize> {
         Some(u16::from_le_bytes(bytes.get(at..at.checked_add(2)?)?.try_into().ok()?) as usize)
     };
-    let u32_at = |at: usize| -> Option<usize> {
-        usize::try_from(u32::from_le_bytes(
-            bytes.get(at..at.checked_add(4)?)?.try_into().ok()?,
-        ))
-        .ok()
-    };
-    let search_from = bytes.len().saturating_sub(22 + 65_535);
-    let Some(eocd) = bytes[search_from..]
-        .windows(4)
-        .rposition(|w| w == EOCD)
-        .map(|p| p + search_from)
-    else {
-        return Vec::new();
-    };
-    let (Some(count), Some(mut at)) = (u16_at(eocd + 10), u32_at(eocd + 16)) else {
-        return Vec::new();
-    };
     let mut names = Vec::new();
-    for _ in 0..count.min(max) {
+    let mut at = 0usize;
+    for _ in 0..(count as usize).min(max) {
         if bytes.get(at..at + 4) != Some(ENTRY) {
             break;
         }
@@ -203,5 +207,5 @@ pub fn central_directory_names(bytes: &[u8], max: usize) -> Vec<String> {
         names.push(String::from_utf8_lossy(name).into_owned());
         at += 46 + name_len + extra_len + comment_len;
     }
-    names
+    Ok(names)
 }

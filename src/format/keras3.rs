@@ -223,7 +223,7 @@ pub fn read_sharded_index(
     limits: &Limits,
     config: Option<Value>,
 ) -> Result<KerasFile> {
-    let index = parse_json(source.bytes(), "JSON file", limits)?;
+    let index = super::parse_json_source(source, "JSON file", limits)?;
     let Some(weight_map) = index.get("weight_map").and_then(Value::as_object) else {
         return Err(Error::NotKeras(
             "a JSON document without weight_map (not a sharded-weights index)".into(),

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::container::hdf5::{DataLocation, DatasetInfo, H5File, Hdf5Hazard};
-use crate::container::sniff::{Container, sniff};
+use crate::container::sniff::{Container, sniff_source};
 use crate::container::source::Source;
 use crate::container::zip::ZipMember;
 use crate::error::{Error, Result};
@@ -231,7 +231,7 @@ fn read_with_config(
     limits: &Limits,
     config: Option<Value>,
 ) -> Result<KerasFile> {
-    let mut file = match sniff(source.bytes()) {
+    let mut file = match sniff_source(source)? {
         Container::Hdf5 { offset } => {
             let bytes = source
                 .slice(offset, source.len() - offset)
@@ -299,6 +299,18 @@ fn is_h5io_root_group(name: &str) -> bool {
         || name == "vars"
         || name == "_layer_checkpoint_dependencies"
         || name.starts_with("layers\\")
+}
+
+/// A whole file parsed as JSON (see [`parse_json`]); its size is checked before it is read.
+pub fn parse_json_source(source: &Source, what: &str, limits: &Limits) -> Result<Value> {
+    if source.len() > limits.max_config_bytes as u64 {
+        return Err(Error::Limit(format!(
+            "{what} is {} bytes (limit {})",
+            source.len(),
+            limits.max_config_bytes
+        )));
+    }
+    parse_json(&source.contents()?, what, limits)
 }
 
 /// Parses JSON text under the size and value-count limits. serde_json bounds nesting depth
