@@ -4,15 +4,16 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::analysis::{Analysis, analyze_with_limits};
 use crate::audit::Finding;
-use crate::container::sniff::{Container, sniff};
+use crate::container::sniff::{Container, sniff_source};
+use crate::container::source::Source;
 use crate::format::Format;
 use crate::format::read_path_with_config;
 use crate::limits::Limits;
@@ -211,15 +212,16 @@ fn failed(path: &Path, message: String) -> FileResult {
 
 /// The cheap first look: is this worth a full read?
 fn looks_like_keras(path: &Path) -> Result<bool, String> {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(4096);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(64 * 1024).read_to_end(&mut head))
-        .map_err(|e| format!("cannot read: {e}"))?;
-    Ok(match sniff(&head) {
+    let unreadable = |e: std::io::Error| format!("cannot read: {e}");
+    let source = Source::open(path).map_err(unreadable)?;
+    Ok(match sniff_source(&source).map_err(unreadable)? {
         Container::Hdf5 { .. } | Container::Zip => true,
         // A JSON file is a Keras file only as a sharded-weights index.
-        Container::Json => head.windows(12).any(|w| w == b"\"weight_map\""),
+        Container::Json => source
+            .read_at(0, source.len().min(64 * 1024) as usize)
+            .map_err(unreadable)?
+            .windows(12)
+            .any(|w| w == b"\"weight_map\""),
         Container::Pickle | Container::Unknown => false,
     })
 }
@@ -335,20 +337,28 @@ pub fn scan(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .build();
-    let run = || -> Vec<FileResult> {
-        candidates
-            .par_iter()
-            .map(|c| {
-                let result = analyse_one(c, options);
-                on_result(&result);
-                result
-            })
-            .collect()
+    // Each worker takes the next file from a shared counter: files are independent and
+    // most take well under a millisecond, so splitting and stealing ranges of them (what a
+    // parallel iterator does) costs more than it balances.
+    let next = AtomicUsize::new(0);
+    let work = || -> Vec<(usize, FileResult)> {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(candidate) = candidates.get(index) else {
+                return done;
+            };
+            let result = analyse_one(candidate, options);
+            on_result(&result);
+            done.push((index, result));
+        }
     };
-    let mut results = match pool {
-        Ok(pool) => pool.install(run),
-        Err(_) => run(),
+    let mut numbered: Vec<(usize, FileResult)> = match pool {
+        Ok(pool) => pool.broadcast(|_| work()).into_iter().flatten().collect(),
+        Err(_) => work(),
     };
+    numbered.sort_unstable_by_key(|(index, _)| *index);
+    let mut results: Vec<FileResult> = numbered.into_iter().map(|(_, result)| result).collect();
     results.extend(problems);
     results
 }
