@@ -400,10 +400,9 @@ fn check_paths(args: &CheckArgs, config: Option<serde_json::Value>) -> ExitCode 
             // NDJSON streams each file as soon as it is done; the other formats wait for the
             // whole scan so that their order is the walk's.
             if args.format == CheckFormat::Ndjson {
-                let mut object = check::file_json(result);
-                object["schema"] = serde_json::json!(check::SCHEMA);
+                let line = check::FileEntry::line(result);
                 if let Ok(mut out) = stdout.lock() {
-                    let _ = writeln!(out, "{object}");
+                    let _ = writeln!(out, "{line}");
                     let _ = out.flush();
                 }
             }
@@ -411,7 +410,7 @@ fn check_paths(args: &CheckArgs, config: Option<serde_json::Value>) -> ExitCode 
     );
     progress.finish_and_clear();
     match args.format {
-        CheckFormat::Json => println!("{}", pretty(&check::document(&results))),
+        CheckFormat::Json => println!("{}", check::document(&results)),
         CheckFormat::Sarif => println!("{}", pretty(&sarif::log(&results))),
         CheckFormat::Markdown => print!("{}", check::markdown(&results, show)),
         CheckFormat::Text => {

@@ -47,33 +47,61 @@ impl Status {
     }
 }
 
-/// The JSON object of one file: an entry of `files`, and one NDJSON line.
-pub fn file_json(result: &FileResult) -> Value {
-    let path = result.path.display().to_string();
-    let (format, version, findings, params, error) = match &result.outcome {
-        Outcome::Analysed(a) => (
-            serde_json::to_value(a.format).unwrap_or(Value::Null),
-            json!(a.keras_version),
-            serde_json::to_value(&a.findings).unwrap_or(Value::Null),
-            json!(a.total_params),
-            Value::Null,
-        ),
-        Outcome::Failed(e) | Outcome::Internal(e) | Outcome::Skipped(e) => {
-            (Value::Null, Value::Null, json!([]), Value::Null, json!(e))
+/// The JSON object of one file: an entry of `files`, and one NDJSON line (which also
+/// carries the `schema`). Serialized straight from the results, without a `Value` tree.
+#[derive(serde::Serialize)]
+pub struct FileEntry<'a> {
+    file: String,
+    format: Option<crate::format::Format>,
+    keras_version: Option<&'a str>,
+    status: &'static str,
+    internal_error: bool,
+    error: Option<&'a str>,
+    findings: &'a [crate::audit::Finding],
+    total_params: Option<u64>,
+    bytes: u64,
+    seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<&'static str>,
+}
+
+impl<'a> FileEntry<'a> {
+    pub fn of(result: &'a FileResult) -> FileEntry<'a> {
+        let (format, keras_version, findings, total_params, error) = match &result.outcome {
+            Outcome::Analysed(a) => (
+                Some(a.format),
+                a.keras_version.as_deref(),
+                a.findings.as_slice(),
+                a.total_params,
+                None,
+            ),
+            Outcome::Failed(e) | Outcome::Internal(e) | Outcome::Skipped(e) => {
+                (None, None, &[][..], None, Some(e.as_str()))
+            }
+        };
+        FileEntry {
+            schema: None,
+            file: result.path.display().to_string(),
+            format,
+            keras_version,
+            status: Status::of(result).as_str(),
+            internal_error: matches!(result.outcome, Outcome::Internal(_)),
+            error,
+            findings,
+            total_params,
+            bytes: result.size,
+            seconds: result.elapsed.as_secs_f64(),
         }
-    };
-    json!({
-        "file": path,
-        "format": format,
-        "keras_version": version,
-        "status": Status::of(result).as_str(),
-        "internal_error": matches!(result.outcome, Outcome::Internal(_)),
-        "error": error,
-        "findings": findings,
-        "total_params": params,
-        "bytes": result.size,
-        "seconds": result.elapsed.as_secs_f64(),
-    })
+    }
+
+    /// The NDJSON line of a file: its entry with the schema version.
+    pub fn line(result: &'a FileResult) -> String {
+        let entry = FileEntry {
+            schema: Some(SCHEMA),
+            ..FileEntry::of(result)
+        };
+        serde_json::to_string(&entry).unwrap_or_default()
+    }
 }
 
 /// Totals over a scan.
@@ -136,13 +164,20 @@ impl Totals {
     }
 }
 
-/// The whole `check --format json` document.
-pub fn document(results: &[FileResult]) -> Value {
-    json!({
-        "schema": SCHEMA,
-        "files": results.iter().map(file_json).collect::<Vec<_>>(),
-        "totals": Totals::of(results).to_json(),
-    })
+/// The whole `check --format json` document, pretty-printed.
+pub fn document(results: &[FileResult]) -> String {
+    #[derive(serde::Serialize)]
+    struct Document<'a> {
+        schema: &'static str,
+        files: Vec<FileEntry<'a>>,
+        totals: Value,
+    }
+    let document = Document {
+        schema: SCHEMA,
+        files: results.iter().map(FileEntry::of).collect(),
+        totals: Totals::of(results).to_json(),
+    };
+    serde_json::to_string_pretty(&document).unwrap_or_default()
 }
 
 /// Human-readable findings of one file (nothing for skipped files).
