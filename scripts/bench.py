@@ -137,11 +137,27 @@ def measure(argv, env=None):
     return usage.ru_utime + usage.ru_stime, wall, rss, os.waitstatus_to_exitcode(status)
 
 
-def best_of(n, argv, env=None):
-    """The fastest of `n` runs, after one warm-up run (page cache, binary, Python imports)."""
-    measure(argv, env)
-    runs = [measure(argv, env) for _ in range(n)]
-    return min(runs, key=lambda r: r[1])
+def best_of(n, commands):
+    """For each named command: the least CPU time, the least wall time and the peak RSS of
+    `n` runs, after one warm-up run each (page cache, binary, Python imports). The commands
+    take turns, round after round, so that a slow spell of the machine falls on all of them
+    alike; on a shared virtual machine a run is only ever slowed down by its neighbours, so
+    each measure's minimum is its best estimate."""
+    for argv, env in commands.values():
+        measure(argv, env)
+    runs = {name: [] for name in commands}
+    for _ in range(n):
+        for name, (argv, env) in commands.items():
+            runs[name].append(measure(argv, env))
+    return {
+        name: (
+            min(r[0] for r in rs),
+            min(r[1] for r in rs),
+            max(r[2] for r in rs),
+            rs[-1][3],
+        )
+        for name, rs in runs.items()
+    }
 
 
 BIG_MODEL_SCRIPT = r'''
@@ -181,7 +197,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--with-keras", action="store_true")
     parser.add_argument("--work", default="/tmp/kerascope-bench")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     if not os.path.exists(BINARY):
         sys.exit("build first: cargo build --release")
@@ -197,11 +213,11 @@ def main():
     for count in (200, 2000):
         folder = build_folder(os.path.join(args.work, f"models_{count}"), count)
         os.sync()  # the copies written back before anything is timed
-        rows = {
-            "kerascope -j1": best_of(args.repeat, [BINARY, "check", "-j1", "--no-progress", "--format", "json", folder]),
-            "kerascope -j2": best_of(args.repeat, [BINARY, "check", "-j2", "--no-progress", "--format", "json", folder]),
-            "h5py metadata script": best_of(args.repeat, [sys.executable, h5py_script, folder], env),
-        }
+        rows = best_of(args.repeat, {
+            "kerascope -j1": ([BINARY, "check", "-j1", "--no-progress", "--format", "json", folder], None),
+            "kerascope -j2": ([BINARY, "check", "-j2", "--no-progress", "--format", "json", folder], None),
+            "h5py metadata script": ([sys.executable, h5py_script, folder], env),
+        })
         if args.with_keras and count == 200:
             rows["keras load+count_params"] = measure([sys.executable, keras_script, folder], env)
         for tool, (cpu, wall, rss, _) in rows.items():
@@ -222,7 +238,7 @@ def main():
     big = os.path.join(args.work, "big_2gb.h5")
     if not os.path.exists(big):
         make_big_model(big)
-    cpu, wall, rss, code = best_of(args.repeat, [BINARY, "check", "--no-progress", big])
+    cpu, wall, rss, code = best_of(args.repeat, {"big": ([BINARY, "check", "--no-progress", big], None)})["big"]
     size = os.path.getsize(big) / 1e9
     print(f"2 GB model ({size:.2f} GB): kerascope check {wall * 1000:.1f} ms, peak RSS {rss:.1f} MB, exit {code}")
     report["big"] = {"bytes": os.path.getsize(big), "wall": wall, "rss_mb": rss, "exit": code}
