@@ -372,3 +372,34 @@ fn formula_prints_keras_count_for_every_case() {
     }
     assert!(checked >= 150, "{checked} cases");
 }
+
+/// A class whose rule says it never owns weights (`LayerRule::weightless`, which lets a
+/// printed summary's row be judged without probing configs) counts 0 parameters wherever Keras
+/// built it: in the verified cases and in every layer of the fixtures' Keras truth.
+#[test]
+fn weightless_classes_count_nothing_in_keras() {
+    let is_weightless = |class: &str| rule_for(class).is_some_and(|r| r.weightless(class));
+    let mut seen = std::collections::BTreeSet::new();
+    for case in load()["layer_cases"].as_array().unwrap() {
+        let class = case["layer_class"].as_str().unwrap();
+        if is_weightless(class) {
+            assert_eq!(case["expected_count_params"], 0, "verified case {class}");
+            seen.insert(class.to_string());
+        }
+    }
+    let truth = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/truth");
+    for entry in std::fs::read_dir(truth).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file: Value = serde_json::from_str(&text).unwrap();
+        for layer in file["layers"].as_array().into_iter().flatten() {
+            let class = layer["class"].as_str().unwrap_or_default();
+            if is_weightless(class) {
+                assert_eq!(layer["count_params"], 0, "{}: {class}", path.display());
+                seen.insert(class.to_string());
+            }
+        }
+    }
+    // Pooling, merging, reshaping, dropout and preprocessing classes all met.
+    assert!(seen.len() >= 8, "only {seen:?}");
+}

@@ -145,6 +145,10 @@ pub trait LayerRule: Sync {
     /// produced even when the input shape is unknown (shapes then `None`): the reader relies
     /// on them to name Keras 3 `vars/N` datasets.
     fn apply(&self, layer: LayerCfg<'_>, inputs: &[Shape]) -> Result<RuleOutput, RuleError>;
+
+    /// Whether a layer of this class never owns weights, whatever its config (`MaxPooling2D`,
+    /// `Dropout`, `Concatenate`, ...). A printed summary's count for it can only be 0.
+    fn weightless(&self, class_name: &str) -> bool;
 }
 
 /// The rule for a class name, if there is one.

@@ -130,6 +130,10 @@ pub struct AxisNormalizationRule;
 layer_rule!(AxisNormalizationRule);
 
 impl Compute for AxisNormalizationRule {
+    fn weightless(&self, class_name: &str) -> bool {
+        class_name == "UnitNormalization"
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &[
             "LayerNormalization",

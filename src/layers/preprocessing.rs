@@ -161,6 +161,10 @@ pub struct WeightlessPreprocessingRule;
 layer_rule!(WeightlessPreprocessingRule);
 
 impl Compute for WeightlessPreprocessingRule {
+    fn weightless(&self, _class_name: &str) -> bool {
+        true
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &[
             "Discretization",

@@ -44,6 +44,10 @@ pub struct InputRule;
 layer_rule!(InputRule);
 
 impl Compute for InputRule {
+    fn weightless(&self, _class_name: &str) -> bool {
+        true
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &["InputLayer"]
     }
@@ -76,6 +80,10 @@ fn known_product(dims: &[Dim]) -> Option<u64> {
 }
 
 impl Compute for ReshapingRule {
+    fn weightless(&self, _class_name: &str) -> bool {
+        true
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &["Flatten", "Reshape", "Permute", "RepeatVector"]
     }
@@ -179,6 +187,10 @@ pub struct PoolingRule;
 layer_rule!(PoolingRule);
 
 impl Compute for PoolingRule {
+    fn weightless(&self, _class_name: &str) -> bool {
+        true
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &[
             "MaxPooling1D",
@@ -317,6 +329,10 @@ fn side_pairs(c: &Cfg, key: &'static str, rank: usize) -> R<Vec<(u64, u64)>> {
 }
 
 impl Compute for SpatialRule {
+    fn weightless(&self, _class_name: &str) -> bool {
+        true
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &[
             "UpSampling1D",
@@ -474,6 +490,10 @@ fn dot(inputs: &[Shape], axes: &[i64]) -> R<Vec<Shape>> {
 }
 
 impl Compute for MergeRule {
+    fn weightless(&self, _class_name: &str) -> bool {
+        true
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &[
             "Concatenate",
@@ -537,6 +557,10 @@ pub struct IdentityRule;
 layer_rule!(IdentityRule);
 
 impl Compute for IdentityRule {
+    fn weightless(&self, _class_name: &str) -> bool {
+        true
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &[
             "Dropout",
@@ -578,6 +602,10 @@ pub struct OpaqueRule;
 layer_rule!(OpaqueRule);
 
 impl Compute for OpaqueRule {
+    fn weightless(&self, _class_name: &str) -> bool {
+        true
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &[
             "Lambda",

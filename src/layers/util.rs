@@ -248,6 +248,10 @@ pub(crate) trait Compute: Sync {
     fn trainable_by_default(&self, _class_name: &str) -> bool {
         true
     }
+    /// See [`super::LayerRule::weightless`].
+    fn weightless(&self, _class_name: &str) -> bool {
+        false
+    }
 }
 
 /// Implement the public [`super::LayerRule`] for a type implementing [`Compute`].
@@ -263,6 +267,9 @@ macro_rules! layer_rule {
                 inputs: &[crate::layers::Shape],
             ) -> Result<crate::layers::RuleOutput, crate::layers::RuleError> {
                 crate::layers::util::finish(crate::layers::util::run(self, layer, inputs)?)
+            }
+            fn weightless(&self, class_name: &str) -> bool {
+                crate::layers::util::Compute::weightless(self, class_name)
             }
         }
     )*};

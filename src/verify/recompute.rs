@@ -17,59 +17,9 @@ use crate::layers::{Dialect, LayerCfg, Shape, registry, rule_for};
 use crate::report::summary::shape_text;
 use crate::report::thousands;
 
-/// Layer classes that never own weights, whatever their config (Keras 1 – 3).
-const WEIGHTLESS: &[&str] = &[
-    "InputLayer",
-    "Flatten",
-    "Reshape",
-    "Permute",
-    "RepeatVector",
-    "Concatenate",
-    "Add",
-    "Subtract",
-    "Multiply",
-    "Average",
-    "Maximum",
-    "Minimum",
-    "Dot",
-    "Merge",
-    "Dropout",
-    "GaussianNoise",
-    "GaussianDropout",
-    "AlphaDropout",
-    "ActivityRegularization",
-    "Masking",
-    "Activation",
-    "ReLU",
-    "ELU",
-    "LeakyReLU",
-    "Softmax",
-    "ThresholdedReLU",
-    "Identity",
-    "Rescaling",
-    "Lambda",
-    "TFOpLambda",
-    "SlicingOpLambda",
-    "TensorFlowOpLayer",
-    "UnitNormalization",
-    "Resizing",
-    "CenterCrop",
-];
-
-/// Families of weightless classes by their name (`MaxPooling2D`, `UpSampling1D`, ...).
+/// A class whose rule says it never owns weights (`MaxPooling2D`, `Dropout`, ...).
 fn weightless(class: &str) -> bool {
-    const PARTS: &[&str] = &[
-        "Pooling",
-        "MaxPool",
-        "AvgPool",
-        "UpSampling",
-        "ZeroPadding",
-        "Cropping",
-        "SpatialDropout",
-    ];
-    WEIGHTLESS.contains(&class)
-        || PARTS.iter().any(|p| class.contains(p))
-        || (class.starts_with("Random") && class != "RandomFourierFeatures")
+    rule_for(class).is_some_and(|rule| rule.weightless(class))
 }
 
 /// One way a layer of the row's type could be configured. `build(x)` gives the config and the
