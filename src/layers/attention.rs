@@ -283,32 +283,12 @@ impl Compute for AttentionRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::testing::{apply, s, total};
     use crate::layers::{LayerRule, RuleOutput};
     use serde_json::json;
 
     fn run(rule: &dyn LayerRule, config: Value, inputs: &[Shape]) -> RuleOutput {
-        rule.apply(
-            LayerCfg {
-                class_name: "MultiHeadAttention",
-                config: &config,
-                dialect: Dialect::Keras3,
-            },
-            inputs,
-        )
-        .unwrap()
-    }
-
-    fn s(d: &[u64]) -> Shape {
-        std::iter::once(None)
-            .chain(d.iter().map(|&x| Some(x)))
-            .collect()
-    }
-
-    fn total(o: &RuleOutput) -> u64 {
-        o.weights
-            .iter()
-            .map(|w| w.shape.as_ref().unwrap().iter().product::<u64>())
-            .sum()
+        apply(rule, Dialect::Keras3, "MultiHeadAttention", &config, inputs)
     }
 
     #[test]

@@ -557,6 +557,7 @@ impl Compute for LocallyConnectedRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::testing::{apply, s};
     use crate::layers::{LayerRule, RuleOutput};
     use serde_json::{Value, json};
 
@@ -567,21 +568,7 @@ mod tests {
         config: Value,
         input: Shape,
     ) -> RuleOutput {
-        rule.apply(
-            LayerCfg {
-                class_name: class,
-                config: &config,
-                dialect,
-            },
-            &[input],
-        )
-        .unwrap()
-    }
-
-    fn s(dims: &[u64]) -> Shape {
-        std::iter::once(None)
-            .chain(dims.iter().map(|&d| Some(d)))
-            .collect()
+        apply(rule, dialect, class, &config, &[input])
     }
 
     #[test]

@@ -877,18 +877,11 @@ pub(crate) fn einsum_config(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::testing;
     use crate::layers::{LayerRule, RuleOutput};
 
     fn apply(rule: &dyn LayerRule, class: &str, config: Value, input: Shape) -> RuleOutput {
-        rule.apply(
-            LayerCfg {
-                class_name: class,
-                config: &config,
-                dialect: Dialect::Keras3,
-            },
-            &[input],
-        )
-        .unwrap()
+        testing::apply(rule, Dialect::Keras3, class, &config, &[input])
     }
 
     fn shapes(o: &RuleOutput) -> Vec<(String, Vec<u64>)> {

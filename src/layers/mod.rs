@@ -18,6 +18,8 @@ mod normalization;
 mod preprocessing;
 mod recurrent;
 mod shaping;
+#[cfg(test)]
+mod testing;
 mod util;
 
 pub use util::{snake_case, thousands};

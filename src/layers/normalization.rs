@@ -200,6 +200,7 @@ impl Compute for AxisNormalizationRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::testing::{apply, s};
     use crate::layers::{LayerRule, RuleOutput};
     use serde_json::{Value, json};
 
@@ -210,21 +211,7 @@ mod tests {
         config: Value,
         input: Shape,
     ) -> RuleOutput {
-        rule.apply(
-            LayerCfg {
-                class_name: class,
-                config: &config,
-                dialect,
-            },
-            &[input],
-        )
-        .unwrap()
-    }
-
-    fn s(d: &[u64]) -> Shape {
-        std::iter::once(None)
-            .chain(d.iter().map(|&x| Some(x)))
-            .collect()
+        apply(rule, dialect, class, &config, &[input])
     }
 
     #[test]

@@ -267,19 +267,12 @@ fn image_hw(input: &Shape, channels_first: bool, h: Option<Dim>, w: Option<Dim>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::testing::apply;
     use crate::layers::{Dialect, LayerRule, RuleOutput};
     use serde_json::json;
 
     fn run(rule: &dyn LayerRule, class: &str, config: Value, inputs: &[Shape]) -> RuleOutput {
-        rule.apply(
-            LayerCfg {
-                class_name: class,
-                config: &config,
-                dialect: Dialect::Keras3,
-            },
-            inputs,
-        )
-        .unwrap()
+        apply(rule, Dialect::Keras3, class, &config, inputs)
     }
 
     #[test]

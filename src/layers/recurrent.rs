@@ -434,6 +434,7 @@ impl Compute for GenericRnnRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::testing::{apply, total};
     use crate::layers::{LayerRule, RuleOutput};
     use serde_json::json;
 
@@ -444,26 +445,11 @@ mod tests {
         config: Value,
         input: Shape,
     ) -> RuleOutput {
-        rule.apply(
-            LayerCfg {
-                class_name: class,
-                config: &config,
-                dialect,
-            },
-            &[input],
-        )
-        .unwrap()
+        apply(rule, dialect, class, &config, &[input])
     }
 
     fn seq(t: u64, d: u64) -> Shape {
         vec![None, Some(t), Some(d)]
-    }
-
-    fn total(o: &RuleOutput) -> u64 {
-        o.weights
-            .iter()
-            .map(|w| w.shape.as_ref().unwrap().iter().product::<u64>())
-            .sum()
     }
 
     #[test]

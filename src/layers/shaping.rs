@@ -645,28 +645,14 @@ impl Compute for OpaqueRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::testing::{apply, s};
     use crate::layers::{Dialect, LayerRule};
     use serde_json::json;
 
     fn shape_of(rule: &dyn LayerRule, class: &str, config: Value, inputs: &[Shape]) -> Vec<Shape> {
-        let o = rule
-            .apply(
-                LayerCfg {
-                    class_name: class,
-                    config: &config,
-                    dialect: Dialect::Keras3,
-                },
-                inputs,
-            )
-            .unwrap();
+        let o = apply(rule, Dialect::Keras3, class, &config, inputs);
         assert!(o.weights.is_empty());
         o.output_shapes
-    }
-
-    fn s(d: &[u64]) -> Shape {
-        std::iter::once(None)
-            .chain(d.iter().map(|&x| Some(x)))
-            .collect()
     }
 
     #[test]

@@ -195,6 +195,7 @@ impl Compute for SpectralNormalizationRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::testing::{apply, total};
     use crate::layers::{Dialect, LayerRule, RuleOutput};
     use serde_json::json;
 
@@ -205,22 +206,7 @@ mod tests {
         config: Value,
         input: Shape,
     ) -> RuleOutput {
-        rule.apply(
-            LayerCfg {
-                class_name: class,
-                config: &config,
-                dialect,
-            },
-            &[input],
-        )
-        .unwrap()
-    }
-
-    fn total(o: &RuleOutput) -> u64 {
-        o.weights
-            .iter()
-            .map(|w| w.shape.as_ref().unwrap().iter().product::<u64>())
-            .sum()
+        apply(rule, dialect, class, &config, &[input])
     }
 
     #[test]
