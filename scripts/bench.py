@@ -232,7 +232,7 @@ def main():
         if "keras load+count_params" in rows:
             ratios["Keras CPU / kerascope CPU"] = rows["keras load+count_params"][0] / max(k1[0], 1e-9)
         for name, value in ratios.items():
-            print(f"{count:>8} {name:<32} {value:>8.1f}x")
+            print(f"{count:>8} {name:<32} {value:>8.2f}x")
         report[count] = {"rows": rows, "ratios": ratios}
 
     big = os.path.join(args.work, "big_2gb.h5")
