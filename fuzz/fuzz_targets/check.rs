@@ -2,7 +2,6 @@
 #![no_main]
 
 use kerascope::Limits;
-use kerascope::container::source::Source;
 use kerascope::format::read_source;
 use libfuzzer_sys::fuzz_target;
 
@@ -11,7 +10,7 @@ mod common;
 
 fuzz_target!(|data: &[u8]| {
     common::let_contained_panics_unwind();
-    let source = Source::from_vec(data.to_vec());
+    let source = common::source(data);
     if let Ok(file) = read_source(&source, None, &Limits::default()) {
         let analysis = kerascope::analyze(file);
         let _ = kerascope::report::check::Totals::default();

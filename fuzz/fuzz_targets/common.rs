@@ -1,4 +1,4 @@
-//! Shared by the targets that reach `hdf5-reader`.
+//! Shared by the targets that reach `hdf5-reader`: panics, and the two ways a file is read.
 
 use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,4 +21,17 @@ pub fn let_contained_panics_unwind() {
             }
         }))
     });
+}
+
+/// The input as kerascope would see a file: inputs of odd length are written to a file and
+/// read by ranges through the block cache, like large files; the others from memory, like
+/// small ones. Both paths get fuzzed.
+pub fn source(data: &[u8]) -> kerascope::container::source::Source {
+    use kerascope::container::source::Source;
+    if data.len() % 2 == 0 {
+        return Source::from_vec(data.to_vec());
+    }
+    let path = std::env::temp_dir().join(format!("kerascope-fuzz-{}", std::process::id()));
+    std::fs::write(&path, data).expect("fuzz input written to a temporary file");
+    Source::open_ranged(&path).expect("fuzz input file opened")
 }

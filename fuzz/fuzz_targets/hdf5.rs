@@ -4,7 +4,6 @@
 
 use kerascope::Limits;
 use kerascope::container::hdf5::H5File;
-use kerascope::container::source::Source;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common.rs"]
@@ -12,7 +11,7 @@ mod common;
 
 fuzz_target!(|data: &[u8]| {
     common::let_contained_panics_unwind();
-    let source = Source::from_vec(data.to_vec());
+    let source = common::source(data);
     let Ok(h5) = H5File::open(source.whole(), &Limits::default()) else {
         return;
     };

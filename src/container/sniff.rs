@@ -33,8 +33,12 @@ pub fn sniff_source(source: &Source) -> std::io::Result<Container> {
     let head = source.read_at(0, source.len().min(HEAD) as usize)?;
     let mut failure = None;
     let container = classify(&head, source.len(), |offset| {
-        if let Some(bytes) = head.get(offset as usize..) {
-            return bytes.starts_with(HDF5_SIGNATURE);
+        let at = offset as usize;
+        if let Some(bytes) = head.get(at..at + HDF5_SIGNATURE.len()) {
+            return bytes == HDF5_SIGNATURE;
+        }
+        if head.len() as u64 == source.len() {
+            return false; // the whole file is in `head`: no room for a signature here
         }
         match source.read_at(offset, HDF5_SIGNATURE.len()) {
             Ok(bytes) => *bytes == *HDF5_SIGNATURE,
@@ -96,5 +100,32 @@ mod tests {
         assert_eq!(sniff(b"  {\"weight_map\": {}}"), Container::Json);
         assert_eq!(sniff(b"GIF89a"), Container::Unknown);
         assert_eq!(sniff(b""), Container::Unknown);
+    }
+
+    #[test]
+    fn a_file_read_by_ranges_is_recognised_like_one_in_memory() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        for user_block in [0usize, 512, 4096, 65_536] {
+            let mut bytes = vec![0u8; user_block];
+            bytes.extend_from_slice(HDF5_SIGNATURE);
+            bytes.resize(user_block + 100, 0);
+            std::fs::write(file.path(), &bytes).unwrap();
+            let expected = Container::Hdf5 {
+                offset: user_block as u64,
+            };
+            assert_eq!(sniff(&bytes), expected);
+            let ranged = Source::open_ranged(file.path()).unwrap();
+            assert_eq!(sniff_source(&ranged).unwrap(), expected, "{user_block}");
+        }
+        for bytes in [
+            &b"PK\x03\x04rest"[..],
+            b"  {\"weight_map\": {}}",
+            b"GIF89a",
+            b"",
+        ] {
+            std::fs::write(file.path(), bytes).unwrap();
+            let ranged = Source::open_ranged(file.path()).unwrap();
+            assert_eq!(sniff_source(&ranged).unwrap(), sniff(bytes));
+        }
     }
 }
