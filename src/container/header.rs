@@ -164,24 +164,12 @@ impl State {
             }
             LINK | LINK_INFO | EXTERNAL_FILES | ATTRIBUTE_INFO => return None,
             ATTRIBUTE if self.keep_attributes => {
-                let message = hdf5_reader::messages::attribute::parse(
-                    &mut Cursor::new(data),
-                    sizes.offset,
-                    sizes.length,
-                    data.len(),
-                )
-                .ok()?;
+                let message = parse(data, sizes, hdf5_reader::messages::attribute::parse)?;
                 self.attribute_messages.push(message);
             }
             GROUP_INFO => self.group = true,
             DATASPACE => {
-                let space = hdf5_reader::messages::dataspace::parse(
-                    &mut Cursor::new(data),
-                    sizes.offset,
-                    sizes.length,
-                    data.len(),
-                )
-                .ok()?;
+                let space = parse(data, sizes, hdf5_reader::messages::dataspace::parse)?;
                 self.dataset = true;
                 self.dims = Some(space.dims);
             }
@@ -192,13 +180,7 @@ impl State {
                 self.datatype = Some(message.datatype);
             }
             LAYOUT => {
-                let message = hdf5_reader::messages::layout::parse(
-                    &mut Cursor::new(data),
-                    sizes.offset,
-                    sizes.length,
-                    data.len(),
-                )
-                .ok()?;
+                let message = parse(data, sizes, hdf5_reader::messages::layout::parse)?;
                 self.dataset = true;
                 self.layout = Some(message.layout);
             }
@@ -236,6 +218,21 @@ impl State {
         }
         Some(Lean::Other)
     }
+}
+
+/// The signature `hdf5-reader` gives the parsers of messages whose fields depend on the
+/// file's address and length sizes.
+type SizedParser<T> = fn(&mut Cursor<'_>, u8, u8, usize) -> hdf5_reader::error::Result<T>;
+
+/// A message body read by `hdf5-reader`'s parser for its kind; `None` when it does not parse.
+fn parse<T>(data: &[u8], sizes: Sizes, parser: SizedParser<T>) -> Option<T> {
+    parser(
+        &mut Cursor::new(data),
+        sizes.offset,
+        sizes.length,
+        data.len(),
+    )
+    .ok()
 }
 
 /// An attribute message's name, without its terminating NUL: versions 1 and 2 put it after
