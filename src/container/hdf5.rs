@@ -148,7 +148,7 @@ impl BlockCache {
         Ok(block)
     }
 
-    /// `len` bytes at `offset`, inside the slice (checked by the caller).
+    /// `len` bytes at `offset`, inside the slice (checked by `read_range`).
     fn read(&self, offset: u64, len: usize) -> std::io::Result<StorageBuffer> {
         let end = offset + len as u64;
         let (first, last) = (offset / CACHE_BLOCK, end.saturating_sub(1) / CACHE_BLOCK);
@@ -180,35 +180,22 @@ impl Storage for CountingStorage {
     }
 
     fn read_range(&self, offset: u64, len: usize) -> hdf5_reader::error::Result<StorageBuffer> {
+        if offset
+            .checked_add(len as u64)
+            .is_none_or(|end| end > self.len())
+        {
+            return Err(H5Error::UnexpectedEof {
+                offset,
+                needed: len as u64,
+                available: self.len().saturating_sub(offset),
+            });
+        }
+        // In range: `offset` fits in the slice, whose length fits in memory when in memory.
         let buffer = match &self.bytes {
-            Bytes::Memory {
-                bytes,
-                start,
-                len: size,
-            } => {
-                let at = usize::try_from(offset)
-                    .ok()
-                    .filter(|at| at.checked_add(len).is_some_and(|end| end <= *size))
-                    .ok_or(H5Error::UnexpectedEof {
-                        offset,
-                        needed: len as u64,
-                        available: (*size as u64).saturating_sub(offset),
-                    })?;
-                StorageBuffer::from_shared_owner(bytes.clone(), start + at, len)?
+            Bytes::Memory { bytes, start, .. } => {
+                StorageBuffer::from_shared_owner(bytes.clone(), start + offset as usize, len)?
             }
-            Bytes::Ranged(cache) => {
-                if offset
-                    .checked_add(len as u64)
-                    .is_none_or(|end| end > cache.slice.len())
-                {
-                    return Err(H5Error::UnexpectedEof {
-                        offset,
-                        needed: len as u64,
-                        available: cache.slice.len().saturating_sub(offset),
-                    });
-                }
-                cache.read(offset, len)?
-            }
+            Bytes::Ranged(cache) => cache.read(offset, len)?,
         };
         self.served.fetch_add(len as u64, Ordering::Relaxed);
         Ok(buffer)

@@ -200,14 +200,14 @@ impl Read for SliceReader {
                 buf[..want].copy_from_slice(&bytes[at as usize..at as usize + want]);
                 want
             }
-            Backing::File(file, _) if want >= WINDOW => read_at_most(file, &mut buf[..want], at)?,
             Backing::File(file, _) => {
                 let window_end = self.window_start + self.window.len() as u64;
                 if at < self.window_start || at >= window_end {
-                    let span = WINDOW.min(usize::try_from(left).unwrap_or(WINDOW));
-                    self.window.resize(span, 0);
-                    let got = read_at_most(file, &mut self.window, at)?;
-                    self.window.truncate(got);
+                    // The slice lies inside the file, so the window is there in full.
+                    let span = want
+                        .max(WINDOW)
+                        .min(usize::try_from(left).unwrap_or(usize::MAX));
+                    self.window = read_vec_at(file, at, span)?;
                     self.window_start = at;
                 }
                 let from = (at - self.window_start) as usize;
@@ -268,34 +268,20 @@ fn read_vec_at(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
 #[cfg(windows)]
 fn read_vec_at(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
     let mut buffer = vec![0; len];
-    if read_at_most(file, &mut buffer, offset)? < len {
-        return Err(eof(offset, len));
-    }
-    Ok(buffer)
-}
-
-/// Reads from `offset` until `buffer` is full or the file ends; returns the count.
-fn read_at_most(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
     let mut done = 0;
-    while done < buffer.len() {
-        match positioned_read(file, &mut buffer[done..], offset + done as u64) {
-            Ok(0) => break,
+    while done < len {
+        match std::os::windows::fs::FileExt::seek_read(
+            file,
+            &mut buffer[done..],
+            offset + done as u64,
+        ) {
+            Ok(0) => return Err(eof(offset, len)),
             Ok(n) => done += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(done)
-}
-
-#[cfg(unix)]
-fn positioned_read(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buffer, offset)
-}
-
-#[cfg(windows)]
-fn positioned_read(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buffer, offset)
+    Ok(buffer)
 }
 
 #[cfg(test)]

@@ -303,27 +303,26 @@ fn is_h5io_root_group(name: &str) -> bool {
 
 /// A whole file parsed as JSON (see [`parse_json`]); its size is checked before it is read.
 pub fn parse_json_source(source: &Source, what: &str, limits: &Limits) -> Result<Value> {
-    if source.len() > limits.max_config_bytes as u64 {
+    within_config_bytes(source.len(), what, limits)?;
+    parse_json(&source.contents()?, what, limits)
+}
+
+/// A config text of `len` bytes is within `--max-config-bytes`.
+fn within_config_bytes(len: u64, what: &str, limits: &Limits) -> Result<()> {
+    if len > limits.max_config_bytes as u64 {
         return Err(Error::Limit(format!(
-            "{what} is {} bytes (limit {})",
-            source.len(),
+            "{what} is {len} bytes (limit {})",
             limits.max_config_bytes
         )));
     }
-    parse_json(&source.contents()?, what, limits)
+    Ok(())
 }
 
 /// Parses JSON text under the size and value-count limits. serde_json bounds nesting depth
 /// itself (128); the value count bounds the memory of the parsed tree, which can be ~40× the
 /// text for a list of small numbers.
 pub fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
-    if text.len() > limits.max_config_bytes {
-        return Err(Error::Limit(format!(
-            "{what} is {} bytes (limit {})",
-            text.len(),
-            limits.max_config_bytes
-        )));
-    }
+    within_config_bytes(text.len() as u64, what, limits)?;
     // Each value counted below is one byte of text, so short texts need no count.
     if text.len() >= limits.max_config_values
         && json_value_count(text, limits.max_config_values) > limits.max_config_values
