@@ -46,6 +46,19 @@ pub fn analyze_path_with_config(
     ))
 }
 
+/// Reads and analyses bytes already in memory (standard input), with an architecture for a
+/// weights-only file.
+pub fn analyze_source_with_config(
+    source: &Source,
+    limits: &Limits,
+    config: Option<Value>,
+) -> Result<Analysis> {
+    Ok(analyze_with_limits(
+        crate::format::read_source_with_config(source, None, limits, config)?,
+        limits,
+    ))
+}
+
 /// An architecture for a weights-only file: a JSON file (`model.to_json()`, a `.keras`
 /// `config.json`), or any Keras file that stores a config (its config is taken).
 pub fn load_config(path: &Path, limits: &Limits) -> Result<Value> {

@@ -77,6 +77,7 @@ pub struct Change {
     pub kind: ChangeKind,
     /// The layer, `outer/inner` inside a nested model (B's name for a rename).
     pub layer: Option<String>,
+    #[serde(rename = "class")]
     pub class_name: Option<String>,
     /// The config key (`units`, `layer.config.units`) or the weight (`kernel`, `cell/bias`).
     pub item: Option<String>,
@@ -89,6 +90,7 @@ pub struct Change {
 pub struct Side {
     pub format: Format,
     pub keras_version: Option<String>,
+    #[serde(rename = "class")]
     pub model_class: Option<String>,
     pub model_name: Option<String>,
     pub has_config: bool,

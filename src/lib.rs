@@ -10,6 +10,7 @@ pub mod audit;
 pub mod container;
 pub mod diff;
 pub mod error;
+pub mod filter;
 pub mod format;
 pub mod graph;
 pub mod layers;
@@ -19,7 +20,10 @@ pub mod scan;
 pub mod shape;
 pub mod verify;
 
-pub use analysis::{Analysis, analyze, analyze_path, analyze_path_with_config, load_config};
+pub use analysis::{
+    Analysis, analyze, analyze_path, analyze_path_with_config, analyze_source_with_config,
+    load_config,
+};
 pub use error::{Error, Result};
 pub use limits::Limits;
 

@@ -1,41 +1,68 @@
 //! The `kerascope` command: argument parsing and dispatch only; the work is in the library.
 
-use std::path::PathBuf;
+mod cli;
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use serde_json::{Value, json};
 
+use cli::color::ColorChoice;
+use cli::size::{parse_size, parse_size_usize};
 use kerascope::audit::{self, Severity};
-use kerascope::format::read_path;
+use kerascope::container::source::Source;
+use kerascope::filter::{Baseline, FindingFilter};
+use kerascope::format::{read_path, read_source};
 use kerascope::layers::Dialect;
+use kerascope::report::check::{EXIT_ERROR, EXIT_FINDINGS, EXIT_NOTHING, Verdict};
 use kerascope::report::formula as report_formula;
 use kerascope::report::{check, inspect, sarif, summary};
-use kerascope::scan::{self, FileResult, Outcome, ScanOptions};
-use kerascope::{Limits, analyze_path_with_config, load_config};
+use kerascope::scan::{self, FileResult, ScanOptions};
+use kerascope::{
+    Analysis, Limits, analyze_path_with_config, analyze_source_with_config, load_config,
+};
 
 #[derive(Parser)]
 #[command(
     name = "kerascope",
     version,
+    propagate_version = true,
     about = "Open Keras model files and tell the truth about them",
-    after_help = "Exit status: 0 clean, 1 findings at or above --fail-on, 2 a file could not be read, 3 nothing was scanned."
+    after_help = "Exit status (check): 0 clean, 1 findings at or above --fail-on, 2 a file could not be read, 3 nothing was scanned."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+/// Options every subcommand takes.
+#[derive(Args)]
+struct GlobalArgs {
+    /// When to colour the output.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+    /// Print the report only: no progress bar, notes or closing table (`check` shows only
+    /// files with findings or errors).
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Show what a file holds: format, versions, config, every stored tensor by layer.
     Inspect {
-        /// Keras files (.h5, .hdf5, .keras, .weights.h5, .weights.json), any extension.
-        #[arg(required = true)]
+        /// Keras files (.h5, .hdf5, .keras, .weights.h5, .weights.json), any extension; `-`
+        /// reads standard input.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
+        format: InspectFormat,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -44,7 +71,9 @@ enum Command {
     Check(CheckArgs),
     /// The `model.summary()` table, from the file alone: layers, output shapes, parameters.
     Summary {
+        /// The model file (any format); `-` reads standard input.
         file: PathBuf,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
         /// Mimic the look of Keras 3 (box table) or Keras 2 / tf.keras (underscores).
@@ -73,16 +102,29 @@ enum Command {
         #[arg(required_unless_present = "list")]
         class: Option<String>,
         /// Arguments as key=value (units=256, kernel_size=3,3, input_shape=16,4096).
+        #[arg(value_name = "KEY=VALUE")]
         args: Vec<String>,
         /// List the classes known.
         #[arg(long)]
         list: bool,
+        /// List the keys the class's rule reads, with their defaults.
+        #[arg(long)]
+        keys: bool,
         /// Whose tensors to show (Keras 1 stores split gates, for instance).
         #[arg(long, value_enum, default_value_t = DialectArg::Keras3)]
         dialect: DialectArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PlainFormat::Text)]
+        format: PlainFormat,
     },
     /// Explain finding codes: every code, or one in full.
-    Rule { code: Option<String> },
+    Rule {
+        /// A finding code (S101, P101, ...); omit to list every code.
+        code: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PlainFormat::Text)]
+        format: PlainFormat,
+    },
     /// Check a pasted `model.summary()` (Keras 1, 2, tf.keras or 3) against a model file, row
     /// by row; without a file, re-derive each row's count from its type and shapes.
     ///
@@ -93,11 +135,17 @@ enum Command {
         /// The summary text, `-` for standard input.
         #[arg(long, value_name = "SUMMARY")]
         summary: PathBuf,
+        /// Largest summary text read (units: KiB, MiB, ...).
+        #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+        max_summary_bytes: u64,
         /// Architecture for a weights-only file (see `check --config`).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PlainFormat::Text)]
+        format: PlainFormat,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Compare two model files (any formats): layers added, removed or renamed, config and
     /// weight changes, totals.
@@ -108,12 +156,24 @@ enum Command {
         a: PathBuf,
         /// The model file compared with it.
         b: PathBuf,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PlainFormat::Text)]
+        format: PlainFormat,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
+    /// Print a shell completion script (e.g. `kerascope completions bash > kerascope.bash`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, in roff (e.g. `kerascope man > kerascope.1`).
+    Man,
 }
 
 /// Resource limits (hitting one is an error for that file, never a crash; see the README).
+/// Sizes take units: 64MiB, 2GiB, 100KB.
 #[derive(Args, Clone)]
 struct LimitArgs {
     /// Most HDF5 objects (groups + datasets) walked in one file.
@@ -125,11 +185,11 @@ struct LimitArgs {
     /// Most attributes on one HDF5 object.
     #[arg(long, default_value_t = Limits::default().max_attributes, help_heading = "Limits")]
     max_attributes: u64,
-    /// Largest HDF5 object header (where attributes live), in bytes.
-    #[arg(long, default_value_t = Limits::default().max_object_header_bytes, help_heading = "Limits")]
+    /// Largest HDF5 object header (where attributes live).
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size_usize, help_heading = "Limits")]
     max_header_bytes: usize,
-    /// Largest config JSON, in bytes.
-    #[arg(long, default_value_t = Limits::default().max_config_bytes, help_heading = "Limits")]
+    /// Largest config JSON.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size_usize, help_heading = "Limits")]
     max_config_bytes: usize,
     /// Most values (numbers, strings, objects...) in a config JSON.
     #[arg(long, default_value_t = Limits::default().max_config_values, help_heading = "Limits")]
@@ -140,8 +200,8 @@ struct LimitArgs {
     /// Most members in a zip archive.
     #[arg(long, default_value_t = Limits::default().max_zip_members, help_heading = "Limits")]
     max_zip_members: usize,
-    /// Largest zip member inflated into memory, in bytes.
-    #[arg(long, default_value_t = Limits::default().max_zip_inflate_bytes, help_heading = "Limits")]
+    /// Largest zip member inflated into memory.
+    #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = parse_size, help_heading = "Limits")]
     max_zip_inflate: u64,
     /// Highest compression ratio of a zip member.
     #[arg(long, default_value_t = Limits::default().max_zip_ratio, help_heading = "Limits")]
@@ -149,6 +209,9 @@ struct LimitArgs {
     /// Most dimensions of one tensor.
     #[arg(long, default_value_t = Limits::default().max_rank, help_heading = "Limits")]
     max_rank: usize,
+    /// Largest model read from standard input (`-`), which is held in memory.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size, help_heading = "Limits")]
+    max_stdin_bytes: u64,
 }
 
 impl LimitArgs {
@@ -167,22 +230,46 @@ impl LimitArgs {
             max_layers: self.max_layers,
         }
     }
+
+    /// Standard input, whole, under `--max-stdin-bytes`.
+    fn stdin(&self) -> Result<Source, String> {
+        cli::input::stdin(self.max_stdin_bytes, "--max-stdin-bytes").map(Source::from_vec)
+    }
 }
 
 #[derive(Args)]
 struct CheckArgs {
-    /// Files and folders (walked recursively; Keras files are found by content).
-    #[arg(required = true)]
+    /// Files and folders (walked recursively; Keras files are found by content); `-` reads
+    /// standard input. Default: the current folder.
+    #[arg(value_name = "PATH", default_value = ".")]
     paths: Vec<PathBuf>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
     /// Exit 1 when a finding at or above this severity is found.
-    #[arg(long, default_value = "error")]
-    fail_on: Severity,
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// Exit 0 even when findings are found (an unreadable file still exits 2).
+    #[arg(long)]
+    exit_zero: bool,
     /// Show findings at or above this severity in text and Markdown output (default: info
     /// for a single file, warning for several).
-    #[arg(long)]
-    show: Option<Severity>,
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    show: Option<SeverityArg>,
+    /// Report only these finding codes or code prefixes (S1, P101, ALL; comma-separated or
+    /// repeated).
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    select: Vec<String>,
+    /// Never report these finding codes or code prefixes.
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Do not report the findings accepted in this baseline (written by --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write the findings of this scan to FILE as a baseline of accepted findings, keyed by
+    /// path as given, code and layer; the scan then exits 0 unless a file could not be read.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// Architecture for weights-only files: a model.to_json() / config.json file, or a
     /// Keras file that stores a config.
     #[arg(long, value_name = "FILE")]
@@ -208,7 +295,7 @@ struct CheckArgs {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
-    /// Give up on a file after this many seconds (it is reported; the scan goes on).
+    /// Give up on a file after this many seconds (reported as timed out; the scan goes on).
     #[arg(long, value_name = "SECONDS")]
     timeout_per_file: Option<f64>,
     /// Also read the tensor values: NaN, infinities, all-zero kernels, odd dtypes (streamed
@@ -221,32 +308,104 @@ struct CheckArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum OutputFormat {
+    /// A table for people.
     Text,
+    /// One JSON document (its `schema` names its version).
     Json,
+    /// A Markdown table.
     Markdown,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PlainFormat {
+    /// Text for people.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum InspectFormat {
+    /// Text for people.
+    Text,
+    /// One JSON document, `{"schema", "files": [...]}` for one file or many.
+    Json,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum CheckFormat {
+    /// Findings per file, then a closing table.
     Text,
+    /// One JSON document (`kerascope.check/1`).
     Json,
     /// One JSON object per file, as soon as it is done.
     Ndjson,
+    /// A SARIF 2.1.0 log, for code-scanning tools.
     Sarif,
+    /// A Markdown table of findings.
     Markdown,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SeverityArg {
+    /// Everything, notes included.
+    Info,
+    /// Warnings and errors.
+    Warning,
+    /// Errors only.
+    Error,
+}
+
+impl SeverityArg {
+    fn severity(self) -> Severity {
+        match self {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Error => Severity::Error,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    /// Any finding.
+    Info,
+    /// A warning or an error.
+    Warning,
+    /// An error.
+    Error,
+    /// Findings never fail the run.
+    Never,
+}
+
+impl FailOn {
+    fn severity(self) -> Option<Severity> {
+        match self {
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Never => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SummaryStyle {
+    /// Box table, byte sizes (Keras 3).
     Keras3,
+    /// Underscore rules (Keras 2 / tf.keras).
     Keras2,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DialectArg {
+    /// Keras 1 (split gate tensors, Keras 1 key names).
     Keras1,
+    /// Keras 2 (multi-backend).
     Keras2,
+    /// tf.keras (TensorFlow 2).
     TfKeras,
+    /// Keras 3.
     Keras3,
 }
 
@@ -254,12 +413,6 @@ enum DialectArg {
 /// faster than the system allocator, across threads. Measured in scripts/bench.py.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Exit statuses: 0 clean, 1 findings at or above `--fail-on`, 2 a file could not be read,
-/// 3 nothing was scanned.
-const EXIT_FINDINGS: u8 = 1;
-const EXIT_ERROR: u8 = 2;
-const EXIT_NOTHING: u8 = 3;
 
 fn main() -> ExitCode {
     // Piped into `head`, stop quietly like other Unix tools instead of failing on EPIPE.
@@ -285,14 +438,15 @@ fn main() -> ExitCode {
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
     }
     let cli = Cli::parse();
+    let global = cli.global;
     match cli.command {
         Command::Inspect {
             files,
             format,
             limits,
-        } => inspect_files(&files, format, &limits.limits()),
+        } => inspect_files(&files, format, &limits),
         Command::Check(args) => match architecture(args.config.as_deref()) {
-            Ok(config) => check_paths(&args, config),
+            Ok(config) => check_paths(&args, config, &global),
             Err(code) => code,
         },
         Command::Summary {
@@ -315,7 +469,8 @@ fn main() -> ExitCode {
                     width,
                 },
                 config,
-                &limits.limits(),
+                &limits,
+                &global,
             ),
             Err(code) => code,
         },
@@ -323,24 +478,57 @@ fn main() -> ExitCode {
             class,
             args,
             list,
+            keys,
             dialect,
-        } => formula(class.as_deref(), &args, list, dialect),
-        Command::Rule { code } => explain_rule(code.as_deref()),
+            format,
+        } => formula(class.as_deref(), &args, list, keys, dialect, format),
+        Command::Rule { code, format } => explain_rule(code.as_deref(), format),
         Command::Verify {
             file,
             summary,
+            max_summary_bytes,
             config,
             format,
+            limits,
         } => match architecture(config.as_deref()) {
-            Ok(config) => verify_summary(file.as_deref(), &summary, config, format),
+            Ok(config) => verify_summary(
+                file.as_deref(),
+                (&summary, max_summary_bytes),
+                config,
+                format,
+                &limits,
+            ),
             Err(code) => code,
         },
-        Command::Diff { a, b, format } => diff_files(&a, &b, format),
+        Command::Diff {
+            a,
+            b,
+            format,
+            limits,
+        } => diff_files(&a, &b, format, &limits),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "kerascope",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("kerascope: {e}");
+                    ExitCode::from(EXIT_ERROR)
+                }
+            }
+        }
     }
 }
 
 /// Loads `--config`, or says why not.
-fn architecture(path: Option<&std::path::Path>) -> Result<Option<serde_json::Value>, ExitCode> {
+fn architecture(path: Option<&Path>) -> Result<Option<Value>, ExitCode> {
     let Some(path) = path else { return Ok(None) };
     load_config(path, &Limits::default())
         .map(Some)
@@ -350,8 +538,56 @@ fn architecture(path: Option<&std::path::Path>) -> Result<Option<serde_json::Val
         })
 }
 
-fn check_paths(args: &CheckArgs, config: Option<serde_json::Value>) -> ExitCode {
+/// Reads and analyses a model file, or standard input for `-`.
+fn analyse(path: &Path, limits: &LimitArgs, config: Option<Value>) -> Result<Analysis, String> {
+    if path.as_os_str() == "-" {
+        let source = limits.stdin()?;
+        return analyze_source_with_config(&source, &limits.limits(), config)
+            .map_err(|e| e.to_string());
+    }
+    analyze_path_with_config(path, &limits.limits(), config).map_err(|e| e.to_string())
+}
+
+/// An input that could not be read: a message on stderr and, for JSON output, a document
+/// of the command's schema on stdout, so that a consumer always gets one document.
+fn failure(json: bool, schema: &str, label: &str, message: &str) -> ExitCode {
+    eprintln!("kerascope: {label}: {message}");
+    if json {
+        println!(
+            "{}",
+            pretty(&json!({"schema": schema, "error": {"file": label, "message": message}}))
+        );
+    }
+    ExitCode::from(EXIT_ERROR)
+}
+
+fn check_paths(args: &CheckArgs, config: Option<Value>, global: &GlobalArgs) -> ExitCode {
     use std::io::{IsTerminal, Write};
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => {
+            match cli::input::file_or_stdin(path, 256 << 20, "a baseline is at most 256 MiB")
+                .and_then(|bytes| Baseline::parse(&String::from_utf8_lossy(&bytes)))
+            {
+                Ok(baseline) => Some(baseline),
+                Err(e) => {
+                    eprintln!("kerascope: {}: {e}", path.display());
+                    return ExitCode::from(EXIT_ERROR);
+                }
+            }
+        }
+    };
+    let stdin = if args.paths.iter().any(|p| p.as_os_str() == "-") {
+        match args.limits.stdin() {
+            Ok(source) => Some(source),
+            Err(e) => {
+                eprintln!("kerascope: -: {e}");
+                return ExitCode::from(EXIT_ERROR);
+            }
+        }
+    } else {
+        None
+    };
     let options = ScanOptions {
         threads: args.jobs,
         follow_links: args.follow_links,
@@ -366,14 +602,24 @@ fn check_paths(args: &CheckArgs, config: Option<serde_json::Value>) -> ExitCode 
             .filter(|s| *s > 0.0)
             .map(Duration::from_secs_f64),
         deep: args.deep,
+        filter: Arc::new(FindingFilter {
+            select: args.select.clone(),
+            ignore: args.ignore.clone(),
+            baseline,
+        }),
+        stdin,
     };
-    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
-    let single_file = args.paths.len() == 1 && args.paths[0].is_file();
-    let show = args.show.unwrap_or(if single_file {
-        Severity::Info
-    } else {
-        Severity::Warning
-    });
+    let show_progress = !args.no_progress && !global.quiet && std::io::stderr().is_terminal();
+    let single_file = args.paths.len() == 1 && !args.paths[0].is_dir();
+    let show = args
+        .show
+        .map(SeverityArg::severity)
+        .unwrap_or(if single_file {
+            Severity::Info
+        } else {
+            Severity::Warning
+        });
+    let color = global.color.enabled(std::io::stdout().is_terminal());
     let progress = indicatif::ProgressBar::hidden();
     let stdout = Mutex::new(std::io::stdout());
     let results = scan::scan(
@@ -394,8 +640,13 @@ fn check_paths(args: &CheckArgs, config: Option<serde_json::Value>) -> ExitCode 
         |result: &FileResult| {
             progress.inc(1);
             progress.set_message(result.path.display().to_string());
-            if let Outcome::Failed(e) | Outcome::Internal(e) = &result.outcome {
-                progress.suspend(|| eprintln!("kerascope: {}: {e}", result.path.display()));
+            // Text and Markdown reports carry each unreadable file themselves; machine
+            // formats get one line on stderr for the people watching.
+            let in_report = matches!(args.format, CheckFormat::Text | CheckFormat::Markdown);
+            if let (false, false, Some(problem)) =
+                (in_report, global.quiet, result.outcome.problem())
+            {
+                progress.suspend(|| eprintln!("kerascope: {}: {problem}", result.path.display()));
             }
             // NDJSON streams each file as soon as it is done; the other formats wait for the
             // whole scan so that their order is the walk's.
@@ -409,48 +660,65 @@ fn check_paths(args: &CheckArgs, config: Option<serde_json::Value>) -> ExitCode 
         },
     );
     progress.finish_and_clear();
+    if let Some(path) = &args.write_baseline {
+        let mut baseline = Baseline::new();
+        for result in &results {
+            if let scan::Outcome::Analysed(report) = &result.outcome {
+                for finding in &report.findings {
+                    baseline.add(&result.path.display().to_string(), finding);
+                }
+            }
+        }
+        if let Err(e) = std::fs::write(path, baseline.to_json() + "\n") {
+            eprintln!("kerascope: {}: {e}", path.display());
+            return ExitCode::from(EXIT_ERROR);
+        }
+    }
+    let fail_on = match args.write_baseline {
+        Some(_) => None,
+        None => args.fail_on.severity(),
+    };
+    let verdict = Verdict::of(&results, fail_on, args.exit_zero);
+    let table = results.len() > 1 && !global.quiet;
     match args.format {
         CheckFormat::Json => println!("{}", check::document(&results)),
         CheckFormat::Sarif => println!("{}", pretty(&sarif::log(&results))),
         CheckFormat::Markdown => print!("{}", check::markdown(&results, show)),
         CheckFormat::Text => {
             for result in &results {
-                print!("{}", check::file_text(result, show));
+                if global.quiet && check::Status::of(result) == check::Status::Clean {
+                    continue;
+                }
+                print!("{}", check::file_text(result, show, color));
             }
-            if results.len() > 1 {
+            if table {
                 print!("\n{}", check::summary_table(&results));
+                println!("exit {}: {}", verdict.exit, verdict.reason);
             }
         }
         CheckFormat::Ndjson => {
-            if results.len() > 1 {
+            if table {
                 eprint!("{}", check::summary_table(&results));
+                eprintln!("exit {}: {}", verdict.exit, verdict.reason);
             }
         }
     }
-    exit_status(&results, args.fail_on)
-}
-
-fn pretty(value: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default()
-}
-
-/// 2 when a file could not be read, else 1 on findings at or above `fail_on`, else 3 when
-/// no Keras file was analysed, else 0.
-fn exit_status(results: &[FileResult], fail_on: Severity) -> ExitCode {
-    let totals = check::Totals::of(results);
-    let failing = results.iter().any(|r| match &r.outcome {
-        Outcome::Analysed(a) => a.findings.iter().any(|f| f.severity >= fail_on),
-        _ => false,
-    });
-    if totals.errors > 0 {
-        ExitCode::from(EXIT_ERROR)
-    } else if failing {
-        ExitCode::from(EXIT_FINDINGS)
-    } else if totals.analysed() == 0 {
-        ExitCode::from(EXIT_NOTHING)
-    } else {
-        ExitCode::SUCCESS
+    // An empty scan is said on stderr whatever the format: silence reads as "all clean".
+    if verdict.exit == EXIT_NOTHING && !(table && args.format == CheckFormat::Text) {
+        let roots: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        let totals = check::Totals::of(&results);
+        eprintln!(
+            "kerascope: no Keras files found in {}: {} looked at, {} skipped",
+            roots.join(", "),
+            totals.files,
+            totals.skipped
+        );
     }
+    ExitCode::from(verdict.exit)
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
 /// How `summary` draws its table.
@@ -462,11 +730,12 @@ struct SummaryOptions {
 }
 
 fn summarize(
-    path: &std::path::Path,
+    path: &Path,
     format: OutputFormat,
     options: SummaryOptions,
-    config: Option<serde_json::Value>,
-    limits: &Limits,
+    config: Option<Value>,
+    limits: &LimitArgs,
+    global: &GlobalArgs,
 ) -> ExitCode {
     use std::io::IsTerminal;
     let SummaryOptions {
@@ -476,19 +745,16 @@ fn summarize(
         width,
     } = options;
     let label = path.display().to_string();
-    let analysis = match analyze_path_with_config(path, limits, config) {
+    let analysis = match analyse(path, limits, config) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("kerascope: {label}: {e}");
-            return ExitCode::from(EXIT_ERROR);
-        }
+        Err(e) => return failure(format == OutputFormat::Json, summary::SCHEMA, &label, &e),
     };
     let built = summary::build(&analysis);
     let tty = std::io::stdout().is_terminal();
     match format {
         OutputFormat::Json => {
             let doc = summary::to_json(&label, &analysis, &built);
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            println!("{}", pretty(&doc));
         }
         OutputFormat::Text | OutputFormat::Markdown => {
             let options = summary::RenderOptions {
@@ -500,14 +766,13 @@ fn summarize(
                 width: width.unwrap_or_else(|| terminal_width(tty)),
                 explain,
                 expand_nested,
-                color: tty && std::env::var_os("NO_COLOR").is_none(),
+                color: global.color.enabled(tty),
             };
             print!("{}", summary::render(&built, &options));
-            let problems: Vec<_> = analysis
+            let problems = analysis
                 .findings
                 .iter()
-                .filter(|f| f.severity >= Severity::Warning)
-                .collect();
+                .filter(|f| f.severity >= Severity::Warning);
             for f in problems {
                 let layer = f
                     .layer
@@ -521,10 +786,26 @@ fn summarize(
     ExitCode::SUCCESS
 }
 
-fn formula(class: Option<&str>, args: &[String], list: bool, dialect: DialectArg) -> ExitCode {
+fn formula(
+    class: Option<&str>,
+    args: &[String],
+    list: bool,
+    keys: bool,
+    dialect: DialectArg,
+    format: PlainFormat,
+) -> ExitCode {
+    let json = format == PlainFormat::Json;
     if list {
-        for class in report_formula::classes() {
-            println!("{class}");
+        let classes = report_formula::classes();
+        if json {
+            println!(
+                "{}",
+                pretty(&json!({"schema": report_formula::SCHEMA, "classes": classes}))
+            );
+        } else {
+            for class in classes {
+                println!("{class}");
+            }
         }
         return ExitCode::SUCCESS;
     }
@@ -534,20 +815,43 @@ fn formula(class: Option<&str>, args: &[String], list: bool, dialect: DialectArg
         DialectArg::TfKeras => Dialect::TfKeras,
         DialectArg::Keras3 => Dialect::Keras3,
     };
-    match report_formula::explain(class.unwrap_or_default(), args, dialect) {
-        Ok(text) => {
-            print!("{text}");
+    let class = class.unwrap_or_default();
+    let answer = if keys {
+        report_formula::keys(class, dialect)
+    } else {
+        report_formula::compute(class, args, dialect)
+    };
+    match answer {
+        Ok(answer) if json => {
+            println!("{}", pretty(&answer.to_json()));
+            ExitCode::SUCCESS
+        }
+        Ok(answer) => {
+            print!("{}", answer.to_text());
             ExitCode::SUCCESS
         }
         Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    pretty(&json!({"schema": report_formula::SCHEMA, "error": {"message": e}}))
+                );
+            }
             eprintln!("kerascope: {e}");
             ExitCode::from(EXIT_ERROR)
         }
     }
 }
-fn explain_rule(code: Option<&str>) -> ExitCode {
+
+fn explain_rule(code: Option<&str>, format: PlainFormat) -> ExitCode {
+    let json = format == PlainFormat::Json;
     let Some(code) = code else {
-        for d in audit::docs() {
+        let docs = audit::docs();
+        if json {
+            println!("{}", pretty(&json!({"schema": RULE_SCHEMA, "rules": docs})));
+            return ExitCode::SUCCESS;
+        }
+        for d in docs {
             println!(
                 "{}  {:8} {:24} {}",
                 d.code,
@@ -559,6 +863,10 @@ fn explain_rule(code: Option<&str>) -> ExitCode {
         return ExitCode::SUCCESS;
     };
     match audit::doc(code) {
+        Some(d) if json => {
+            println!("{}", pretty(&json!({"schema": RULE_SCHEMA, "rules": [d]})));
+            ExitCode::SUCCESS
+        }
         Some(d) => {
             println!("{} {} ({})\n", d.code, d.name, d.severity.as_str());
             println!("What it finds: {}\n", d.summary);
@@ -567,11 +875,22 @@ fn explain_rule(code: Option<&str>) -> ExitCode {
             ExitCode::SUCCESS
         }
         None => {
-            eprintln!("kerascope: no finding code {code:?} (`kerascope rule` lists them)");
+            let message = format!("no finding code {code:?} (`kerascope rule` lists them)");
+            if json {
+                println!(
+                    "{}",
+                    pretty(&json!({"schema": RULE_SCHEMA, "error": {"message": message}}))
+                );
+            }
+            eprintln!("kerascope: {message}");
             ExitCode::from(EXIT_ERROR)
         }
     }
 }
+
+/// Version of the `rule --format json` document.
+const RULE_SCHEMA: &str = "kerascope.rule/1";
+
 fn terminal_width(tty: bool) -> usize {
     if !tty {
         return 80;
@@ -581,35 +900,38 @@ fn terminal_width(tty: bool) -> usize {
         .and_then(|c| c.parse().ok())
         .unwrap_or(120)
 }
-fn inspect_files(files: &[PathBuf], format: OutputFormat, limits: &Limits) -> ExitCode {
+
+fn inspect_files(files: &[PathBuf], format: InspectFormat, limits: &LimitArgs) -> ExitCode {
     let mut failed = false;
     let mut documents = Vec::new();
     for path in files {
         let label = path.display().to_string();
-        match read_path(path, limits) {
+        let read = if path.as_os_str() == "-" {
+            limits.stdin().and_then(|source| {
+                read_source(&source, None, &limits.limits()).map_err(|e| e.to_string())
+            })
+        } else {
+            read_path(path, &limits.limits()).map_err(|e| e.to_string())
+        };
+        match read {
             Ok(file) => match format {
-                OutputFormat::Text | OutputFormat::Markdown => {
-                    print!("{}", inspect::to_text(&label, &file))
-                }
-                OutputFormat::Json => documents.push(inspect::to_json(&label, &file)),
+                InspectFormat::Text => print!("{}", inspect::to_text(&label, &file)),
+                InspectFormat::Json => documents.push(inspect::file_json(&label, &file)),
             },
             Err(e) => {
                 eprintln!("kerascope: {label}: {e}");
                 failed = true;
-                if format == OutputFormat::Json {
-                    documents.push(serde_json::json!({
-                        "schema": inspect::SCHEMA, "file": label, "error": e.to_string(),
-                    }));
+                if format == InspectFormat::Json {
+                    documents.push(json!({"file": label, "error": e}));
                 }
             }
         }
     }
-    if format == OutputFormat::Json {
-        let out = match <[serde_json::Value; 1]>::try_from(documents) {
-            Ok([one]) => one,
-            Err(many) => serde_json::json!({"schema": inspect::SCHEMA, "files": many}),
-        };
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    if format == InspectFormat::Json {
+        println!(
+            "{}",
+            pretty(&json!({"schema": inspect::SCHEMA, "files": documents}))
+        );
     }
     if failed {
         ExitCode::from(EXIT_ERROR)
@@ -621,42 +943,33 @@ fn inspect_files(files: &[PathBuf], format: OutputFormat, limits: &Limits) -> Ex
 /// `verify`: 0 the summary matches (or, without a file, every number can be right), 1 it
 /// does not, 2 a file or the summary could not be read.
 fn verify_summary(
-    file: Option<&std::path::Path>,
-    summary_path: &std::path::Path,
-    config: Option<serde_json::Value>,
-    format: OutputFormat,
+    file: Option<&Path>,
+    (summary_path, max_summary_bytes): (&Path, u64),
+    config: Option<Value>,
+    format: PlainFormat,
+    limits: &LimitArgs,
 ) -> ExitCode {
     use kerascope::report::verify::{FileLabel, to_json, to_text};
-    use std::io::Read;
+    use kerascope::verify::SCHEMA;
+    let json = format == PlainFormat::Json;
     let summary_label = summary_path.display().to_string();
-    let mut text = String::new();
-    let read = if summary_label == "-" {
-        std::io::stdin().read_to_string(&mut text).map(|_| ())
-    } else {
-        std::fs::read(summary_path).map(|bytes| text = String::from_utf8_lossy(&bytes).into_owned())
-    };
-    if let Err(e) = read {
-        eprintln!("kerascope: {summary_label}: {e}");
-        return ExitCode::from(EXIT_ERROR);
-    }
+    let text =
+        match cli::input::file_or_stdin(summary_path, max_summary_bytes, "--max-summary-bytes") {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => return failure(json, SCHEMA, &summary_label, &e),
+        };
     let printed = match kerascope::verify::parse(&text) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("kerascope: {summary_label}: {e}");
-            return ExitCode::from(EXIT_ERROR);
-        }
+        Err(e) => return failure(json, SCHEMA, &summary_label, &e.to_string()),
     };
     let (verification, analysis, file_label) = match file {
-        Some(path) => match analyze_path_with_config(path, &Limits::default(), config) {
+        Some(path) => match analyse(path, limits, config) {
             Ok(analysis) => (
                 kerascope::verify::against_file(&printed, &analysis),
                 Some(analysis),
                 path.display().to_string(),
             ),
-            Err(e) => {
-                eprintln!("kerascope: {}: {e}", path.display());
-                return ExitCode::from(EXIT_ERROR);
-            }
+            Err(e) => return failure(json, SCHEMA, &path.display().to_string(), &e),
         },
         None => (
             kerascope::verify::without_file(&printed),
@@ -668,14 +981,13 @@ fn verify_summary(
         path: &file_label,
         analysis,
     });
-    match format {
-        OutputFormat::Json => println!(
+    if json {
+        println!(
             "{}",
             pretty(&to_json(&summary_label, label.as_ref(), &verification))
-        ),
-        OutputFormat::Text | OutputFormat::Markdown => {
-            print!("{}", to_text(&summary_label, label.as_ref(), &verification))
-        }
+        );
+    } else {
+        print!("{}", to_text(&summary_label, label.as_ref(), &verification));
     }
     if verification.matches() {
         ExitCode::SUCCESS
@@ -685,26 +997,23 @@ fn verify_summary(
 }
 
 /// `diff`: 0 equivalent, 1 different, 2 a file could not be read.
-fn diff_files(a: &std::path::Path, b: &std::path::Path, format: OutputFormat) -> ExitCode {
+fn diff_files(a: &Path, b: &Path, format: PlainFormat, limits: &LimitArgs) -> ExitCode {
+    use kerascope::diff::SCHEMA;
     use kerascope::report::diff::{to_json, to_text};
-    let limits = Limits::default();
+    let json = format == PlainFormat::Json;
     let mut analyses = Vec::new();
     for path in [a, b] {
-        match analyze_path_with_config(path, &limits, None) {
+        match analyse(path, limits, None) {
             Ok(analysis) => analyses.push(analysis),
-            Err(e) => {
-                eprintln!("kerascope: {}: {e}", path.display());
-                return ExitCode::from(EXIT_ERROR);
-            }
+            Err(e) => return failure(json, SCHEMA, &path.display().to_string(), &e),
         }
     }
     let compared = kerascope::diff::diff(&analyses[0], &analyses[1]);
     let (label_a, label_b) = (a.display().to_string(), b.display().to_string());
-    match format {
-        OutputFormat::Json => println!("{}", pretty(&to_json(&label_a, &label_b, &compared))),
-        OutputFormat::Text | OutputFormat::Markdown => {
-            print!("{}", to_text(&label_a, &label_b, &compared))
-        }
+    if json {
+        println!("{}", pretty(&to_json(&label_a, &label_b, &compared)));
+    } else {
+        print!("{}", to_text(&label_a, &label_b, &compared));
     }
     if compared.equivalent() {
         ExitCode::SUCCESS

@@ -5,7 +5,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -13,9 +13,10 @@ use serde_json::Value;
 use crate::analysis::{Analysis, analyze_with_limits};
 use crate::audit::Finding;
 use crate::container::sniff::{Container, sniff_source};
-use crate::container::source::Source;
+use crate::container::source::{Source, file_kind};
+use crate::filter::FindingFilter;
 use crate::format::Format;
-use crate::format::read_path_with_config;
+use crate::format::{read_path_with_config, read_source_with_config};
 use crate::limits::Limits;
 
 /// How to walk and analyse. The default walks everything, follows no link, one thread per
@@ -42,6 +43,10 @@ pub struct ScanOptions {
     pub timeout_per_file: Option<Duration>,
     /// Also read tensor values (NaN, infinities, all-zero kernels): `check --deep`.
     pub deep: bool,
+    /// Findings reported (`--select`, `--ignore`, `--baseline`).
+    pub filter: Arc<FindingFilter>,
+    /// The bytes read from standard input, analysed where the paths name `-`.
+    pub stdin: Option<Source>,
 }
 
 /// What a scan keeps of an analysed file: enough to report it, so that memory stays flat
@@ -60,7 +65,11 @@ impl FileReport {
         FileReport {
             format: analysis.file.format,
             keras_version: analysis.file.keras_version.clone(),
-            total_params: analysis.file.stored_params(),
+            // Weights in a form not read: the count is unknown, not 0.
+            total_params: analysis
+                .file
+                .stored_params()
+                .filter(|_| !analysis.file.weights_unread()),
             findings: analysis.findings.clone(),
         }
     }
@@ -74,8 +83,24 @@ pub enum Outcome {
     Failed(String),
     /// Not a Keras file, found while walking a folder.
     Skipped(String),
-    /// kerascope itself failed on this file (a bug, caught) or gave up on time.
+    /// kerascope itself failed on this file (a bug, caught).
     Internal(String),
+    /// Not done within `--timeout-per-file` (this long): abandoned, the scan went on.
+    TimedOut(Duration),
+}
+
+impl Outcome {
+    /// Why the file has no report: a read error, an internal error or a timeout.
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            Outcome::Failed(e) | Outcome::Internal(e) => Some(e.clone()),
+            Outcome::TimedOut(after) => Some(format!(
+                "timed out after {:.1} s (--timeout-per-file)",
+                after.as_secs_f64()
+            )),
+            Outcome::Analysed(_) | Outcome::Skipped(_) => None,
+        }
+    }
 }
 
 /// One file's result.
@@ -93,6 +118,8 @@ pub struct FileResult {
 struct Candidate {
     path: PathBuf,
     named: bool,
+    /// Bytes already read (standard input), instead of the file at `path`.
+    source: Option<Source>,
 }
 
 /// Extensions that say "Keras file": a file with one that is not Keras is reported, not
@@ -115,6 +142,14 @@ fn discover(paths: &[PathBuf], options: &ScanOptions) -> (Vec<Candidate>, Vec<Fi
     let mut candidates = Vec::new();
     let mut problems = Vec::new();
     for root in paths {
+        if let (Some(stdin), true) = (&options.stdin, root.as_os_str() == "-") {
+            candidates.push(Candidate {
+                path: root.clone(),
+                named: true,
+                source: Some(stdin.clone()),
+            });
+            continue;
+        }
         let meta = match std::fs::metadata(root) {
             Ok(m) => m,
             Err(e) => {
@@ -126,6 +161,7 @@ fn discover(paths: &[PathBuf], options: &ScanOptions) -> (Vec<Candidate>, Vec<Fi
             candidates.push(Candidate {
                 path: root.clone(),
                 named: true,
+                source: None,
             });
             continue;
         }
@@ -164,9 +200,21 @@ fn discover(paths: &[PathBuf], options: &ScanOptions) -> (Vec<Candidate>, Vec<Fi
                         candidates.push(Candidate {
                             path: entry.into_path(),
                             named: false,
+                            source: None,
+                        });
+                    } else if !kind.is_dir() && !kind.is_symlink() {
+                        // FIFOs, sockets and devices are never opened: reading one can block
+                        // forever (or never end).
+                        problems.push(FileResult {
+                            path: entry.into_path(),
+                            outcome: Outcome::Skipped(format!(
+                                "not a regular file ({})",
+                                file_kind(&kind)
+                            )),
+                            elapsed: Duration::ZERO,
+                            size: 0,
                         });
                     }
-                    // Folders are walked; FIFOs, sockets and devices are never opened.
                 }
                 Err(e) => {
                     let path = error_path(&e).unwrap_or_else(|| root.clone());
@@ -230,7 +278,10 @@ fn looks_like_keras(path: &Path) -> Result<bool, String> {
 fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
     let started = Instant::now();
     let path = candidate.path.clone();
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let size = match &candidate.source {
+        Some(source) => source.len(),
+        None => std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+    };
     let done = |outcome| FileResult {
         path: candidate.path.clone(),
         outcome,
@@ -247,9 +298,12 @@ fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
     let limits = options.limits;
     let config = options.config.clone();
     let deep = options.deep;
+    let filter = options.filter.clone();
+    let source = candidate.source.clone();
     let work = move || -> Outcome {
-        match catch_unwind(AssertUnwindSafe(|| {
-            read_path_with_config(&path, &limits, config)
+        match catch_unwind(AssertUnwindSafe(|| match &source {
+            Some(source) => read_source_with_config(source, None, &limits, config),
+            None => read_path_with_config(&path, &limits, config),
         })) {
             Ok(Ok(file)) => {
                 let analyse = || {
@@ -258,7 +312,9 @@ fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
                         let data = crate::audit::deep::check(&path, &analysis.file);
                         analysis.findings.extend(data);
                     }
-                    FileReport::of(&analysis)
+                    let mut report = FileReport::of(&analysis);
+                    filter.apply(&path.display().to_string(), &mut report.findings);
+                    report
                 };
                 match catch_unwind(AssertUnwindSafe(analyse)) {
                     Ok(report) => Outcome::Analysed(Box::new(report)),
@@ -306,10 +362,10 @@ fn run_with_timeout(work: impl FnOnce() -> Outcome + Send + 'static, limit: Dura
     }
     match receiver.recv_timeout(limit) {
         Ok(outcome) => outcome,
-        Err(_) => Outcome::Internal(format!(
-            "gave up after {:.1} s (--timeout-per-file)",
-            limit.as_secs_f64()
-        )),
+        Err(mpsc::RecvTimeoutError::Timeout) => Outcome::TimedOut(limit),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Outcome::Internal("the worker thread ended without a result".into())
+        }
     }
 }
 

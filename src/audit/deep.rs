@@ -204,7 +204,7 @@ pub fn check(path: &Path, file: &KerasFile) -> Vec<Finding> {
             DataLocation::Contiguous { offset, size } => {
                 let where_ = container_path(path, t);
                 if open.as_ref().is_none_or(|(p, _)| *p != where_) {
-                    match File::open(&where_) {
+                    match crate::container::source::open_regular(&where_) {
                         Ok(f) => open = Some((where_.clone(), f)),
                         Err(_) => {
                             skipped.0 += 1;

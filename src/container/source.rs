@@ -30,6 +30,16 @@ pub struct Source {
     backing: Backing,
 }
 
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.backing {
+            Backing::Memory(_) => "memory",
+            Backing::File(..) => "file",
+        };
+        write!(f, "Source({kind}, {} bytes)", self.len())
+    }
+}
+
 fn eof(offset: u64, len: usize) -> io::Error {
     io::Error::new(
         io::ErrorKind::UnexpectedEof,
@@ -40,11 +50,8 @@ fn eof(offset: u64, len: usize) -> io::Error {
 impl Source {
     /// Opens a file: reads it when small, else keeps it open for ranged reads.
     pub fn open(path: &Path) -> io::Result<Source> {
-        let file = File::open(path)?;
+        let file = open_regular(path)?;
         let meta = file.metadata()?;
-        if !meta.is_file() {
-            return Err(io::Error::other("not a regular file"));
-        }
         let backing = if meta.len() < IN_MEMORY_BELOW {
             let mut bytes = Vec::with_capacity(meta.len() as usize);
             // A file that grew since `metadata` is read up to the threshold, no further.
@@ -59,7 +66,7 @@ impl Source {
     /// Opens a file to be read by ranges whatever its size (tests check that both ways of
     /// reading give the same result).
     pub fn open_ranged(path: &Path) -> io::Result<Source> {
-        let file = File::open(path)?;
+        let file = open_regular(path)?;
         let len = file.metadata()?.len();
         Ok(Source {
             backing: Backing::File(Arc::new(file), len),
@@ -231,6 +238,62 @@ impl Seek for SliceReader {
         self.position = target
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
         Ok(self.position)
+    }
+}
+
+/// Opens a regular file for reading, and nothing else. Opening a FIFO blocks until a writer
+/// comes (forever, often), and reading a character device such as `/proc/kmsg` or
+/// `/dev/zero` blocks or never ends: the type is checked from the path's metadata before
+/// opening, and the open itself does not block (`O_NONBLOCK`), in case the path was
+/// swapped for a FIFO in between; the opened file is checked again.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    ensure_regular(&std::fs::metadata(path)?)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    ensure_regular(&file.metadata()?)?;
+    Ok(file)
+}
+
+fn ensure_regular(meta: &std::fs::Metadata) -> io::Result<()> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("not a regular file ({})", file_kind(&meta.file_type())),
+    ))
+}
+
+/// What a path is, in words, for an error message.
+pub fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+    }
+    if kind.is_dir() {
+        "a folder"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
     }
 }
 

@@ -185,6 +185,14 @@ impl KerasFile {
         self.tensors.iter().filter(move |t| t.role == role)
     }
 
+    /// Whether the weights are stored in a form not read (`model.weights.npz`): stored
+    /// counts are then unknown, not 0.
+    pub fn weights_unread(&self) -> bool {
+        self.notes
+            .iter()
+            .any(|n| n.kind == NoteKind::WeightsNotRead)
+    }
+
     /// Stored parameter count: the elements of every layer tensor (optimizer excluded).
     pub fn stored_params(&self) -> Option<u64> {
         self.tensors_of(TensorRole::Layer)
@@ -223,6 +231,17 @@ pub fn read_path_with_config(
 /// Reads bytes already in memory (`path` only locates shard files).
 pub fn read_source(source: &Source, path: Option<&Path>, limits: &Limits) -> Result<KerasFile> {
     read_with_config(source, path, limits, None)
+}
+
+/// [`read_source`] with an architecture for a weights-only file (see
+/// [`read_path_with_config`]).
+pub fn read_source_with_config(
+    source: &Source,
+    path: Option<&Path>,
+    limits: &Limits,
+    config: Option<Value>,
+) -> Result<KerasFile> {
+    read_with_config(source, path, limits, config)
 }
 
 fn read_with_config(

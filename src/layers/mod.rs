@@ -22,7 +22,7 @@ mod shaping;
 mod testing;
 mod util;
 
-pub use util::{snake_case, thousands};
+pub use util::{KeyRead, record_keys, snake_case, thousands};
 mod wrappers;
 
 /// One dimension: `None` when unknown (the batch axis, a variable sequence length, or a shape

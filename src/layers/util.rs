@@ -475,6 +475,48 @@ pub(crate) fn as_int(v: &Value) -> Option<i64> {
     }
 }
 
+/// A config key a rule asked for, and the default it used in its absence (when it said).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRead {
+    /// Every spelling asked for, the current one first (`units`, `output_dim`).
+    pub names: Vec<&'static str>,
+    pub default: Option<String>,
+}
+
+thread_local! {
+    /// Keys read by the rules while [`record_keys`] runs (`formula` checks the keys typed
+    /// against it); `None` otherwise, so that a scan pays one branch per read.
+    static KEYS_READ: std::cell::RefCell<Option<Vec<KeyRead>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` and returns the config keys the rules read meanwhile, in order, once each.
+pub fn record_keys<T>(f: impl FnOnce() -> T) -> (T, Vec<KeyRead>) {
+    KEYS_READ.with(|k| *k.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    let keys = KEYS_READ
+        .with(|k| k.borrow_mut().take())
+        .unwrap_or_default();
+    (out, keys)
+}
+
+fn note_key(keys: &[&'static str], default: Option<String>) {
+    KEYS_READ.with(|k| {
+        if let Some(read) = k.borrow_mut().as_mut() {
+            match read.iter_mut().find(|r| r.names.first() == keys.first()) {
+                Some(known) => {
+                    if known.default.is_none() {
+                        known.default = default;
+                    }
+                }
+                None => read.push(KeyRead {
+                    names: keys.to_vec(),
+                    default,
+                }),
+            }
+        }
+    });
+}
+
 /// Read access to a layer config that never panics: missing keys and `null` read as absent.
 #[derive(Clone, Copy)]
 pub(crate) struct Cfg<'a> {
@@ -488,6 +530,7 @@ impl<'a> Cfg<'a> {
 
     /// The first of `keys` present with a non-null value.
     pub(crate) fn get(&self, keys: &[&'static str]) -> Option<(&'static str, &'a Value)> {
+        note_key(keys, None);
         keys.iter()
             .find_map(|&k| self.v.get(k).filter(|v| !v.is_null()).map(|v| (k, v)))
     }
@@ -513,6 +556,7 @@ impl<'a> Cfg<'a> {
     }
 
     pub(crate) fn count_or(&self, keys: &[&'static str], default: u64) -> R<u64> {
+        note_key(keys, Some(default.to_string()));
         Ok(self.opt_count(keys)?.unwrap_or(default))
     }
 
@@ -526,6 +570,7 @@ impl<'a> Cfg<'a> {
     }
 
     pub(crate) fn positive_or(&self, keys: &[&'static str], default: u64) -> R<u64> {
+        note_key(keys, Some(default.to_string()));
         match self.opt_count(keys)? {
             None => Ok(default),
             Some(0) => Err(bad(keys[0], "must be at least 1")),
@@ -544,6 +589,7 @@ impl<'a> Cfg<'a> {
 
     /// A boolean; `0`/`1` and `"true"`/`"false"` are accepted too.
     pub(crate) fn flag(&self, keys: &[&'static str], default: bool) -> R<bool> {
+        note_key(keys, Some(default.to_string()));
         match self.get(keys) {
             None => Ok(default),
             Some((_, Value::Bool(b))) => Ok(*b),

@@ -1,6 +1,7 @@
 //! `kerascope check`: findings per file, for people (text and a closing table) and for
 //! machines (JSON, NDJSON streamed per file, SARIF).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
@@ -23,6 +24,8 @@ pub enum Status {
     Error,
     /// Not a Keras file (found while walking a folder).
     Skipped,
+    /// Not done within `--timeout-per-file`.
+    Timeout,
 }
 
 impl Status {
@@ -33,6 +36,7 @@ impl Status {
             }
             Outcome::Analysed(_) => Status::Clean,
             Outcome::Failed(_) | Outcome::Internal(_) => Status::Error,
+            Outcome::TimedOut(_) => Status::Timeout,
             Outcome::Skipped(_) => Status::Skipped,
         }
     }
@@ -43,6 +47,7 @@ impl Status {
             Status::Findings => "findings",
             Status::Error => "error",
             Status::Skipped => "skipped",
+            Status::Timeout => "timeout",
         }
     }
 }
@@ -56,7 +61,7 @@ pub struct FileEntry<'a> {
     keras_version: Option<&'a str>,
     status: &'static str,
     internal_error: bool,
-    error: Option<&'a str>,
+    error: Option<Cow<'a, str>>,
     findings: &'a [crate::audit::Finding],
     total_params: Option<u64>,
     bytes: u64,
@@ -76,8 +81,15 @@ impl<'a> FileEntry<'a> {
                 None,
             ),
             Outcome::Failed(e) | Outcome::Internal(e) | Outcome::Skipped(e) => {
-                (None, None, &[][..], None, Some(e.as_str()))
+                (None, None, &[][..], None, Some(Cow::Borrowed(e.as_str())))
             }
+            Outcome::TimedOut(_) => (
+                None,
+                None,
+                &[][..],
+                None,
+                result.outcome.problem().map(Cow::Owned),
+            ),
         };
         FileEntry {
             schema: None,
@@ -113,6 +125,7 @@ pub struct Totals {
     pub errors: usize,
     pub internal_errors: usize,
     pub skipped: usize,
+    pub timeouts: usize,
     pub findings_error: usize,
     pub findings_warning: usize,
     pub findings_info: usize,
@@ -131,6 +144,7 @@ impl Totals {
                 Status::Findings => t.with_findings += 1,
                 Status::Error => t.errors += 1,
                 Status::Skipped => t.skipped += 1,
+                Status::Timeout => t.timeouts += 1,
             }
             if matches!(r.outcome, Outcome::Internal(_)) {
                 t.internal_errors += 1;
@@ -157,7 +171,7 @@ impl Totals {
     pub fn to_json(&self) -> Value {
         json!({
             "files": self.files, "clean": self.clean, "findings": self.with_findings,
-            "errors": self.errors, "internal_errors": self.internal_errors, "skipped": self.skipped,
+            "errors": self.errors, "internal_errors": self.internal_errors, "skipped": self.skipped, "timeouts": self.timeouts,
             "findings_by_severity": {"error": self.findings_error, "warning": self.findings_warning, "info": self.findings_info},
             "total_params": self.total_params,
         })
@@ -181,12 +195,12 @@ pub fn document(results: &[FileResult]) -> String {
 }
 
 /// Human-readable findings of one file (nothing for skipped files).
-pub fn file_text(result: &FileResult, min: Severity) -> String {
+pub fn file_text(result: &FileResult, min: Severity, color: bool) -> String {
     let label = result.path.display();
     let mut out = String::new();
     match &result.outcome {
         Outcome::Analysed(analysis) => {
-            out.push_str(&analysis_text(&label.to_string(), analysis, min))
+            out.push_str(&analysis_text(&label.to_string(), analysis, min, color))
         }
         Outcome::Failed(e) => {
             let _ = writeln!(out, "{label}: error: {e}");
@@ -194,12 +208,30 @@ pub fn file_text(result: &FileResult, min: Severity) -> String {
         Outcome::Internal(e) => {
             let _ = writeln!(out, "{label}: internal error: {e}");
         }
+        Outcome::TimedOut(_) => {
+            let problem = result.outcome.problem().unwrap_or_default();
+            let _ = writeln!(out, "{label}: {problem}");
+        }
         Outcome::Skipped(_) => {}
     }
     out
 }
 
-fn analysis_text(path: &str, analysis: &FileReport, min: Severity) -> String {
+/// A severity word padded to the column, coloured on request (ANSI: red, yellow, cyan).
+fn severity_cell(severity: Severity, color: bool) -> String {
+    let word = format!("{:7}", severity.as_str());
+    if !color {
+        return word;
+    }
+    let code = match severity {
+        Severity::Error => "31",
+        Severity::Warning => "33",
+        Severity::Info => "36",
+    };
+    format!("\x1b[{code}m{word}\x1b[0m")
+}
+
+fn analysis_text(path: &str, analysis: &FileReport, min: Severity, color: bool) -> String {
     let mut out = String::new();
     let shown: Vec<_> = analysis
         .findings
@@ -238,9 +270,9 @@ fn analysis_text(path: &str, analysis: &FileReport, min: Severity) -> String {
         };
         let _ = writeln!(
             out,
-            "  {} {:7} {layer}{}{cve}",
+            "  {} {} {layer}{}{cve}",
             f.code,
-            f.severity.as_str(),
+            severity_cell(f.severity, color),
             f.message
         );
     }
@@ -254,7 +286,7 @@ pub fn summary_table(results: &[FileResult]) -> String {
     table.load_style(UTF8_FULL_CONDENSED);
     table.set_header(vec!["scan", "files"]);
     let rows: Vec<(&str, String)> = vec![
-        ("scanned", t.files.to_string()),
+        ("looked at", t.files.to_string()),
         ("clean", t.clean.to_string()),
         (
             "with findings",
@@ -271,6 +303,7 @@ pub fn summary_table(results: &[FileResult]) -> String {
                 t.errors.to_string()
             },
         ),
+        ("timed out", t.timeouts.to_string()),
         ("skipped (not Keras)", t.skipped.to_string()),
         ("total parameters", super::thousands(t.total_params)),
     ];
@@ -313,6 +346,81 @@ pub fn summary_table(results: &[FileResult]) -> String {
     out
 }
 
+/// How a scan ends: its exit status and why, from the same counts as the closing table (so
+/// that the two never disagree).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub exit: u8,
+    pub reason: String,
+}
+
+/// Exit statuses of `check`.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+pub const EXIT_NOTHING: u8 = 3;
+
+impl Verdict {
+    /// 2 when a file could not be read (or timed out), else 1 on findings at or above
+    /// `fail_on` (`None`: never; `exit_zero` turns it into 0), else 3 when no Keras file was
+    /// analysed, else 0.
+    pub fn of(results: &[FileResult], fail_on: Option<Severity>, exit_zero: bool) -> Verdict {
+        let t = Totals::of(results);
+        let failing = fail_on.map_or(0, |min| {
+            results
+                .iter()
+                .map(|r| match &r.outcome {
+                    Outcome::Analysed(a) => a.findings.iter().filter(|f| f.severity >= min).count(),
+                    _ => 0,
+                })
+                .sum()
+        });
+        let verdict = |exit, reason: String| Verdict { exit, reason };
+        let unreadable = t.errors + t.timeouts;
+        if unreadable > 0 {
+            return verdict(
+                EXIT_ERROR,
+                format!("{} could not be read", plural(unreadable, "file")),
+            );
+        }
+        if failing > 0 {
+            let min = fail_on.map_or("", |s| s.as_str());
+            let what = format!(
+                "{} at or above {min} (--fail-on {min})",
+                plural(failing, "finding")
+            );
+            return if exit_zero {
+                verdict(EXIT_CLEAN, format!("{what}, --exit-zero"))
+            } else {
+                verdict(EXIT_FINDINGS, what)
+            };
+        }
+        if t.analysed() == 0 {
+            return verdict(
+                EXIT_NOTHING,
+                format!(
+                    "no Keras files found: {} looked at, {} skipped",
+                    plural(t.files, "file"),
+                    t.skipped
+                ),
+            );
+        }
+        let reason = match fail_on {
+            Some(min) => format!("no finding at or above {}", min.as_str()),
+            None => "findings never fail (--fail-on never)".to_string(),
+        };
+        verdict(EXIT_CLEAN, reason)
+    }
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A Markdown report, for issues and pull requests: one table of findings.
 pub fn markdown(results: &[FileResult], min: Severity) -> String {
     let mut out =
@@ -333,8 +441,9 @@ pub fn markdown(results: &[FileResult], min: Severity) -> String {
                     );
                 }
             }
-            Outcome::Failed(e) | Outcome::Internal(e) => {
-                let _ = writeln!(out, "| {file} | | error | | {} |", escape(e));
+            Outcome::Failed(_) | Outcome::Internal(_) | Outcome::TimedOut(_) => {
+                let problem = r.outcome.problem().unwrap_or_default();
+                let _ = writeln!(out, "| {file} | | error | | {} |", escape(&problem));
             }
             Outcome::Skipped(_) => {}
         }

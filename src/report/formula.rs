@@ -6,7 +6,7 @@ use std::fmt::Write;
 use serde_json::{Map, Value};
 
 use super::thousands;
-use crate::graph::{keras1, parse_shape};
+use crate::graph::keras1;
 use crate::layers::{Dialect, LayerCfg, Shape, registry, rule_for};
 
 /// Arguments as typed on the command line: `units=256`, `kernel_size=3,3`,
@@ -26,25 +26,25 @@ pub fn parse_args(class_name: &str, args: &[String]) -> Result<FormulaArgs, Stri
         let (key, raw) = arg
             .split_once('=')
             .ok_or_else(|| format!("argument {arg:?} is not key=value"))?;
+        let key = key.trim();
         let value = parse_value(raw);
         match key {
             "input_shape" => {
-                let dims = as_list(&value);
                 let mut shape: Shape = vec![None];
-                shape.extend(
-                    parse_shape(&dims)
-                        .ok_or_else(|| format!("input_shape {raw:?} is not a list of sizes"))?,
-                );
+                shape.extend(sizes(key, raw, &value)?);
                 inputs.push(shape);
             }
-            "batch_input_shape" | "batch_shape" => {
-                inputs.push(
-                    parse_shape(&as_list(&value))
-                        .ok_or_else(|| format!("{key} {raw:?} is not a list of sizes"))?,
-                );
+            "batch_input_shape" | "batch_shape" => inputs.push(sizes(key, raw, &value)?),
+            "input_dim" | "input_length" => {
+                sizes(key, raw, &value)?;
+                if map.insert(key.to_string(), value).is_some() {
+                    return Err(format!("{key} is given twice"));
+                }
             }
             _ => {
-                map.insert(key.to_string(), value);
+                if map.insert(key.to_string(), value).is_some() {
+                    return Err(format!("{key} is given twice"));
+                }
             }
         }
     }
@@ -84,6 +84,31 @@ fn parse_value(raw: &str) -> Value {
     }
 }
 
+/// A shape typed on the command line, strictly: positive whole numbers (or `None` for an
+/// unknown axis), comma-separated.
+fn sizes(key: &str, raw: &str, value: &Value) -> Result<Shape, String> {
+    let expected = || {
+        let hint = if raw.contains(['x', 'X', '*']) {
+            format!(" (write {})", raw.replace(['x', 'X', '*'], ","))
+        } else {
+            String::new()
+        };
+        format!("{key}={raw}: expected sizes as positive whole numbers separated by commas{hint}")
+    };
+    let list = as_list(value);
+    let items = list.as_array().ok_or_else(expected)?;
+    if items.is_empty() {
+        return Err(expected());
+    }
+    items
+        .iter()
+        .map(|d| match d {
+            Value::Null => Ok(None),
+            d => d.as_u64().filter(|n| *n > 0).map(Some).ok_or_else(expected),
+        })
+        .collect()
+}
+
 fn as_list(value: &Value) -> Value {
     match value {
         Value::Array(_) => value.clone(),
@@ -91,17 +116,177 @@ fn as_list(value: &Value) -> Value {
     }
 }
 
-/// The calculator's answer, as text.
-pub fn explain(class_name: &str, args: &[String], dialect: Dialect) -> Result<String, String> {
-    let rule = rule_for(class_name).ok_or_else(|| {
-        format!(
-            "no rule for class {class_name:?} (`kerascope formula --list` lists the classes known)"
-        )
-    })?;
+/// Version of the `formula --format json` document.
+pub const SCHEMA: &str = "kerascope.formula/1";
+
+/// One weight of the answer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WeightLine {
+    pub name: String,
+    pub shape: Option<Vec<u64>>,
+    /// `None` when the shape is unknown or its product overflows.
+    pub count: Option<u64>,
+    pub trainable: bool,
+}
+
+/// The calculator's answer: a count with its arithmetic, or a class's keys.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FormulaAnswer {
+    #[serde(rename = "class")]
+    pub class_name: String,
+    pub input_shapes: Vec<Shape>,
+    pub weights: Vec<WeightLine>,
+    pub total: Option<u64>,
+    pub derivation: Option<String>,
+    pub output_shapes: Vec<Shape>,
+    /// `--keys`: the keys the rule reads, and their defaults where the rule has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keys: Option<Vec<KeyLine>>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyLine {
+    pub key: String,
+    pub aliases: Vec<String>,
+    pub default: Option<String>,
+}
+
+impl FormulaAnswer {
+    pub fn to_json(&self) -> Value {
+        let mut document = Map::new();
+        document.insert("schema".into(), Value::from(SCHEMA));
+        if let Ok(Value::Object(fields)) = serde_json::to_value(self) {
+            document.extend(fields);
+        }
+        Value::Object(document)
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(keys) = &self.keys {
+            let _ = writeln!(out, "{} reads these keys:", self.class_name);
+            let width = keys.iter().map(|k| k.key.len()).max().unwrap_or(0);
+            for k in keys {
+                let default = k
+                    .default
+                    .as_deref()
+                    .map(|d| format!("default {d}"))
+                    .unwrap_or_else(|| "no default (required or derived)".into());
+                let aliases = if k.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!("  (also {})", k.aliases.join(", "))
+                };
+                let _ = writeln!(out, "  {:width$}  {default}{aliases}", k.key);
+            }
+            let _ = writeln!(
+                out,
+                "and the input: input_shape=... (without the batch axis), batch_input_shape=..., or input_dim=..."
+            );
+            return out;
+        }
+        let input_text = if self.input_shapes.is_empty() {
+            "unknown".to_string()
+        } else {
+            super::summary::shape_text(&self.input_shapes)
+        };
+        let _ = writeln!(out, "{} on input {input_text}", self.class_name);
+        let width = self.weights.iter().map(|w| w.name.len()).max().unwrap_or(0);
+        for w in &self.weights {
+            let shape = w
+                .shape
+                .as_deref()
+                .map(super::tuple)
+                .unwrap_or_else(|| "?".into());
+            let count = match (&w.shape, w.count) {
+                (_, Some(n)) => thousands(n),
+                (Some(_), None) => "overflow".into(),
+                (None, None) => "?".into(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:width$}  {shape:16} {count:>14}{}",
+                w.name,
+                if w.trainable { "" } else { "  (non-trainable)" }
+            );
+        }
+        match &self.derivation {
+            Some(d) => {
+                let _ = writeln!(out, "{d}");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "count unknown: give the input shape (input_shape=... or input_dim=...)"
+                );
+            }
+        }
+        if !self.output_shapes.is_empty() {
+            let _ = writeln!(
+                out,
+                "output {}",
+                super::summary::shape_text(&self.output_shapes)
+            );
+        }
+        out
+    }
+}
+
+/// The rule for a class, or an error that suggests the nearest class names.
+fn rule_or_suggest(class_name: &str) -> Result<&'static dyn crate::layers::LayerRule, String> {
+    if let Some(rule) = rule_for(class_name) {
+        return Ok(rule);
+    }
+    let wanted = class_name.to_ascii_lowercase();
+    let mut near: Vec<(usize, &str)> = classes()
+        .into_iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&wanted, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
+        .filter(|(distance, c)| *distance <= 2.max(c.len() / 4))
+        .collect();
+    near.sort();
+    let hint = match near.as_slice() {
+        [] => String::new(),
+        [(_, one)] => format!("; did you mean {one}?"),
+        many => format!(
+            "; did you mean {}?",
+            many.iter()
+                .take(3)
+                .map(|(_, c)| *c)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Err(format!(
+        "no rule for class {class_name:?}{hint} (`kerascope formula --list` lists the classes known)"
+    ))
+}
+
+/// Keys that name the input, read by the calculator itself rather than by a rule.
+const INPUT_KEYS: &[&str] = &[
+    "input_shape",
+    "batch_input_shape",
+    "batch_shape",
+    "input_dim",
+    "input_length",
+];
+
+/// The calculator: a class and `key=value` arguments in, weights and arithmetic out. A
+/// key the class's rule never reads is an error (a typo would otherwise change nothing).
+pub fn compute(
+    class_name: &str,
+    args: &[String],
+    dialect: Dialect,
+) -> Result<FormulaAnswer, String> {
+    let rule = rule_or_suggest(class_name)?;
     let parsed = parse_args(class_name, args)?;
     let inputs = parsed.inputs.clone();
-    let output = rule
-        .apply(
+    let (output, read) = crate::layers::record_keys(|| {
+        rule.apply(
             LayerCfg {
                 class_name,
                 config: &parsed.config,
@@ -109,57 +294,112 @@ pub fn explain(class_name: &str, args: &[String], dialect: Dialect) -> Result<St
             },
             &inputs,
         )
-        .map_err(|e| format!("{class_name}: {e}"))?;
-    let mut out = String::new();
-    let input_text = if inputs.is_empty() {
-        "unknown".to_string()
-    } else {
-        super::summary::shape_text(&inputs)
-    };
-    let _ = writeln!(out, "{class_name} on input {input_text}");
-    let width = output
+    });
+    let output = output.map_err(|e| format!("{class_name}: {e}"))?;
+    if let Value::Object(given) = &parsed.config {
+        let unread: Vec<&str> = given
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !INPUT_KEYS.contains(k) && !read.iter().any(|r| r.names.contains(k)))
+            .collect();
+        if !unread.is_empty() {
+            return Err(format!(
+                "{class_name} has no key {} that changes its weights (`kerascope formula {class_name} --keys` lists them)",
+                unread.join(", ")
+            ));
+        }
+    }
+    let weights: Vec<WeightLine> = output
         .weights
         .iter()
-        .map(|w| label(w).len())
-        .max()
-        .unwrap_or(0);
-    for w in &output.weights {
-        let (shape, count) = match &w.shape {
-            Some(s) => (
-                super::tuple(s),
-                s.iter()
-                    .try_fold(1u64, |a, &d| a.checked_mul(d))
-                    .map(thousands)
-                    .unwrap_or_else(|| "overflow".into()),
-            ),
-            None => ("?".into(), "?".into()),
-        };
-        let _ = writeln!(
-            out,
-            "  {:width$}  {shape:16} {count:>14}{}",
-            label(w),
-            if w.trainable { "" } else { "  (non-trainable)" }
-        );
-    }
-    match &output.derivation {
-        Some(d) => {
-            let _ = writeln!(out, "{d}");
+        .map(|w| WeightLine {
+            name: label(w),
+            count: w
+                .shape
+                .as_ref()
+                .and_then(|s| s.iter().try_fold(1u64, |a, &d| a.checked_mul(d))),
+            shape: w.shape.clone(),
+            trainable: w.trainable,
+        })
+        .collect();
+    let total = weights
+        .iter()
+        .try_fold(0u64, |acc, w| acc.checked_add(w.count?));
+    Ok(FormulaAnswer {
+        class_name: class_name.to_string(),
+        input_shapes: inputs,
+        weights,
+        total,
+        derivation: output.derivation.clone(),
+        output_shapes: output.output_shapes.clone(),
+        keys: None,
+    })
+}
+
+/// The keys a class's rule reads, with their defaults (`formula CLASS --keys`). The rule is
+/// applied to an empty config; a key it requires is filled in and the rule applied again,
+/// so that the keys read after it are listed too.
+pub fn keys(class_name: &str, dialect: Dialect) -> Result<FormulaAnswer, String> {
+    let rule = rule_or_suggest(class_name)?;
+    let mut config = Map::new();
+    let mut all: Vec<crate::layers::KeyRead> = Vec::new();
+    let inputs: Vec<Shape> = vec![vec![None, Some(8), Some(8), Some(8), Some(8)]];
+    for _ in 0..16 {
+        let value = Value::Object(config.clone());
+        let (result, read) = crate::layers::record_keys(|| {
+            rule.apply(
+                LayerCfg {
+                    class_name,
+                    config: &value,
+                    dialect,
+                },
+                &inputs,
+            )
+        });
+        for key in read {
+            if !all.iter().any(|k| k.names.first() == key.names.first()) {
+                all.push(key);
+            }
         }
-        None => {
-            let _ = writeln!(
-                out,
-                "count unknown: give the input shape (input_shape=... or input_dim=...)"
-            );
+        // A required key missing: give it a size and look again.
+        let Err(e) = result else { break };
+        let message = e.to_string();
+        let missing = all
+            .iter()
+            .filter_map(|k| k.names.first())
+            .find(|k| !config.contains_key(**k) && message.contains(&format!("`{k}`")));
+        match missing {
+            Some(key) => {
+                config.insert(key.to_string(), Value::from(2));
+            }
+            None => break,
         }
     }
-    if !output.output_shapes.is_empty() {
-        let _ = writeln!(
-            out,
-            "output {}",
-            super::summary::shape_text(&output.output_shapes)
-        );
-    }
-    Ok(out)
+    Ok(FormulaAnswer {
+        class_name: class_name.to_string(),
+        input_shapes: Vec::new(),
+        weights: Vec::new(),
+        total: None,
+        derivation: None,
+        output_shapes: Vec::new(),
+        keys: Some(
+            all.into_iter()
+                .filter_map(|k| {
+                    let (first, rest) = k.names.split_first()?;
+                    Some(KeyLine {
+                        key: first.to_string(),
+                        aliases: rest.iter().map(|a| a.to_string()).collect(),
+                        default: k.default,
+                    })
+                })
+                .collect(),
+        ),
+    })
+}
+
+/// The calculator's answer, as text.
+pub fn explain(class_name: &str, args: &[String], dialect: Dialect) -> Result<String, String> {
+    compute(class_name, args, dialect).map(|answer| answer.to_text())
 }
 
 fn label(w: &crate::layers::ExpectedWeight) -> String {

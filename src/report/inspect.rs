@@ -12,8 +12,13 @@ use crate::format::{KerasFile, TensorRole};
 /// Version of the `inspect --format json` document.
 pub const SCHEMA: &str = "kerascope.inspect/1";
 
-/// The machine-readable description of one file.
+/// The `inspect --format json` document of one file: the same shape as for many.
 pub fn to_json(path: &str, file: &KerasFile) -> Value {
+    json!({"schema": SCHEMA, "files": [file_json(path, file)]})
+}
+
+/// One entry of the document's `files`.
+pub fn file_json(path: &str, file: &KerasFile) -> Value {
     let tensors: Vec<Value> = file
         .tensors
         .iter()
@@ -26,7 +31,6 @@ pub fn to_json(path: &str, file: &KerasFile) -> Value {
         })
         .collect();
     json!({
-        "schema": SCHEMA,
         "file": path,
         "format": file.format,
         "keras_version": file.keras_version,
@@ -36,7 +40,7 @@ pub fn to_json(path: &str, file: &KerasFile) -> Value {
         "has_model_config": file.model_config.is_some(),
         "has_training_config": file.training_config.is_some(),
         "layer_names": file.layer_names,
-        "stored_params": file.stored_params(),
+        "stored_params": file.stored_params().filter(|_| !file.weights_unread()),
         "optimizer_values": values(file, TensorRole::Optimizer),
         "tensors": tensors,
         "hdf5_hazards": file.hdf5_hazards,
@@ -83,10 +87,11 @@ pub fn to_text(path: &str, file: &KerasFile) -> String {
         let _ = writeln!(out, "training config: present");
     }
     let layer_tensors = file.tensors_of(TensorRole::Layer).count();
-    let stored = file
-        .stored_params()
-        .map(thousands)
-        .unwrap_or_else(|| "overflowing".into());
+    let stored = match file.stored_params() {
+        _ if file.weights_unread() => "?".to_string(),
+        Some(n) => thousands(n),
+        None => "overflowing".into(),
+    };
     let _ = writeln!(
         out,
         "{} layers stored, {layer_tensors} weight tensors, {stored} parameters ({})",

@@ -73,11 +73,14 @@ pub fn log(results: &[FileResult]) -> Value {
                     sarif_results.push(result);
                 }
             }
-            Outcome::Failed(e) | Outcome::Internal(e) => notifications.push(json!({
-                "level": "error",
-                "message": {"text": format!("{}: {e}", r.path.display())},
-                "locations": [location],
-            })),
+            Outcome::Failed(_) | Outcome::Internal(_) | Outcome::TimedOut(_) => {
+                let problem = r.outcome.problem().unwrap_or_default();
+                notifications.push(json!({
+                    "level": "error",
+                    "message": {"text": format!("{}: {problem}", r.path.display())},
+                    "locations": [location],
+                }))
+            }
             Outcome::Skipped(_) => {}
         }
     }

@@ -61,6 +61,11 @@ pub struct Summary {
     pub optimizer_bytes: u64,
     /// Shapes are unknown (weights-only file): the table shows stored tensors only.
     pub shapes_known: bool,
+    /// The weights are stored in a form not read (`model.weights.npz`): every stored count
+    /// is unknown, printed `?`, never 0.
+    pub weights_unknown: bool,
+    /// Written by Keras 3 (whose own summary adds optimizer state into Total).
+    pub keras3: bool,
 }
 
 fn elements(t: &Tensor) -> u64 {
@@ -148,6 +153,11 @@ pub fn build(analysis: &Analysis) -> Summary {
         optimizer_params: None,
         optimizer_bytes: 0,
         shapes_known: analysis.result.is_some(),
+        weights_unknown: file.weights_unread(),
+        keras3: file
+            .keras_version
+            .as_deref()
+            .is_some_and(|v| v.split('.').next() == Some("3")),
     };
     for row in &s.rows {
         for pair in all_pairs(row) {
@@ -388,16 +398,16 @@ pub fn to_json(path: &str, analysis: &Analysis, summary: &Summary) -> Value {
         "format": analysis.file.format,
         "keras_version": analysis.file.keras_version,
         "model": summary.model_class.as_ref().map(|c| json!({"class": c, "name": summary.model_name})),
-        "layers": summary.rows.iter().map(row_json).collect::<Vec<_>>(),
-        "total_params": summary.total_params,
-        "trainable_params": (summary.unknown_trainability == 0).then_some(summary.trainable_params),
-        "non_trainable_params": (summary.unknown_trainability == 0).then_some(summary.non_trainable_params),
+        "layers": summary.rows.iter().map(|r| row_json(r, summary.weights_unknown)).collect::<Vec<_>>(),
+        "total_params": (!summary.weights_unknown).then_some(summary.total_params),
+        "trainable_params": (summary.unknown_trainability == 0 && !summary.weights_unknown).then_some(summary.trainable_params),
+        "non_trainable_params": (summary.unknown_trainability == 0 && !summary.weights_unknown).then_some(summary.non_trainable_params),
         "optimizer_params": summary.optimizer_params,
         "findings": analysis.findings,
     })
 }
 
-fn row_json(row: &Row) -> Value {
+fn row_json(row: &Row, weights_unknown: bool) -> Value {
     let weights: Vec<Value> = row
         .pairs
         .iter()
@@ -417,10 +427,10 @@ fn row_json(row: &Row) -> Value {
     let mut value = json!({
         "name": row.name,
         "class": row.class_name,
-        "params": row.params,
+        "params": (!weights_unknown).then_some(row.params),
         "expected_params": row.expected_params,
-        "trainable_params": (row.unknown_trainability == 0).then_some(row.trainable_params),
-        "non_trainable_params": (row.unknown_trainability == 0).then_some(row.non_trainable_params),
+        "trainable_params": (row.unknown_trainability == 0 && !weights_unknown).then_some(row.trainable_params),
+        "non_trainable_params": (row.unknown_trainability == 0 && !weights_unknown).then_some(row.non_trainable_params),
         "output_shape": match row.output_shapes.as_slice() {
             [] => Value::Null,
             [one] => json!(one),
@@ -429,7 +439,12 @@ fn row_json(row: &Row) -> Value {
         "weights": weights,
     });
     if !row.children.is_empty() {
-        value["layers"] = Value::Array(row.children.iter().map(row_json).collect());
+        value["layers"] = Value::Array(
+            row.children
+                .iter()
+                .map(|r| row_json(r, weights_unknown))
+                .collect(),
+        );
     }
     value
 }
@@ -474,9 +489,15 @@ fn table_lines(summary: &Summary, options: &RenderOptions) -> Vec<Line> {
     ) {
         for row in rows {
             let indent = "  ".repeat(depth);
-            let name = format!("{indent}{} ({})", row.name, row.class_name);
+            // Markdown drops leading spaces: nested rows get an arrow per level there.
+            let marker = match options.style {
+                Style::Markdown => "↳ ".repeat(depth),
+                _ => indent.clone(),
+            };
+            let name = format!("{marker}{} ({})", row.name, row.class_name);
             let count = |n: u64| number(n, options.style);
             let params = match row.expected_params {
+                _ if summary.weights_unknown => "?".to_string(),
                 Some(e) if row.mismatch => format!("{} ≠ {}", count(row.params), count(e)),
                 _ => count(row.params),
             };
@@ -491,12 +512,12 @@ fn table_lines(summary: &Summary, options: &RenderOptions) -> Vec<Line> {
             let note = (options.explain && row.params > 0)
                 .then(|| row.derivation.clone())
                 .flatten()
-                .map(|d| format!("{indent}  {} = {d}", row.name))
+                .map(|d| format!("{indent}{} = {d}", row.name))
                 .or_else(|| {
                     (options.explain && row.params > 0 && row.expected_params.is_none()).then(
                         || {
                             format!(
-                                "{indent}  {}: {} stored (expected count unknown)",
+                                "{indent}{}: {} stored (expected count unknown)",
                                 row.name,
                                 thousands(row.params)
                             )
@@ -525,8 +546,21 @@ fn headers(summary: &Summary) -> Vec<&'static str> {
     h
 }
 
-/// Wraps text to `width` columns, at spaces when possible.
+/// Wraps text to `width` columns, at spaces when possible; every line keeps the text's
+/// indentation (nested rows of `--expand-nested`).
 fn wrap(text: &str, width: usize) -> Vec<String> {
+    let body = text.trim_start_matches(' ');
+    let indent = &text[..text.len() - body.len()];
+    if indent.is_empty() || indent.len() >= width {
+        return wrap_words(text, width);
+    }
+    wrap_words(body, width - indent.len())
+        .into_iter()
+        .map(|line| format!("{indent}{line}"))
+        .collect()
+}
+
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut out = Vec::new();
     let mut line = String::new();
@@ -671,7 +705,7 @@ fn render_keras3(summary: &Summary, lines: &[Line], options: &RenderOptions) -> 
         }
     }
     out.push_str(&rule("└", "┴", "┘", "─"));
-    out.push_str(&totals(summary, Style::Keras3, " "));
+    out.push_str(&totals(summary, Style::Keras3, " ", options.width));
     out
 }
 
@@ -743,7 +777,7 @@ fn render_keras2(summary: &Summary, lines: &[Line], options: &RenderOptions) -> 
     }
     out.push_str(&"=".repeat(total));
     out.push('\n');
-    out.push_str(&totals(summary, Style::Keras2, ""));
+    out.push_str(&totals(summary, Style::Keras2, "", options.width));
     out.push_str(&"_".repeat(total));
     out.push('\n');
     out
@@ -770,7 +804,7 @@ fn render_markdown(summary: &Summary, lines: &[Line]) -> String {
         }
     }
     out.push('\n');
-    for l in totals(summary, Style::Markdown, "").lines() {
+    for l in footer(summary, Style::Markdown, "").lines() {
         out.push_str(&format!("- {l}\n"));
     }
     out
@@ -784,9 +818,31 @@ fn number(n: u64, style: Style) -> String {
     }
 }
 
-fn totals(summary: &Summary, style: Style, lead: &str) -> String {
+/// The footer lines, each wrapped to `width` like the table (continuations indented).
+fn totals(summary: &Summary, style: Style, lead: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in footer(summary, style, lead).lines() {
+        let mut parts = wrap_words(
+            line.trim_start(),
+            width.saturating_sub(lead.len() + 2).max(20),
+        );
+        let first = parts.remove(0);
+        out.push_str(&format!("{lead}{first}\n"));
+        for part in parts {
+            out.push_str(&format!("{lead}  {part}\n"));
+        }
+    }
+    out
+}
+
+fn footer(summary: &Summary, style: Style, lead: &str) -> String {
     let size = |b: u64| keras_bytes(b, style);
     let thousands = |n: u64| number(n, style);
+    if summary.weights_unknown {
+        return format!(
+            "{lead}Total params: ? (weights not read)\n{lead}Trainable params: ?\n{lead}Non-trainable params: ?\n"
+        );
+    }
     let mut out = format!(
         "{lead}Total params: {} ({})\n{lead}Trainable params: {} ({})\n{lead}Non-trainable params: {} ({})\n",
         thousands(summary.total_params),
@@ -804,11 +860,18 @@ fn totals(summary: &Summary, style: Style, lead: &str) -> String {
         ));
     }
     if let Some(optimizer) = summary.optimizer_params {
+        let keras3 = if summary.keras3 {
+            format!(
+                " (Keras 3 would print Total params: {})",
+                thousands(summary.total_params.saturating_add(optimizer))
+            )
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "{lead}Optimizer params: {} ({}) — optimizer state, not in Total (Keras 3 would print Total params: {})\n",
+            "{lead}Optimizer params: {} ({}) — optimizer state, not in Total{keras3}\n",
             thousands(optimizer),
             size(summary.optimizer_bytes),
-            thousands(summary.total_params.saturating_add(optimizer)),
         ));
     }
     out

@@ -132,6 +132,7 @@ pub struct RowOutcome {
     pub line: Option<usize>,
     pub depth: usize,
     pub name: String,
+    #[serde(rename = "class")]
     pub class_name: Option<String>,
     pub summary_params: Option<u64>,
     pub file_params: Option<u64>,
