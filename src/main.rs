@@ -166,7 +166,7 @@ enum Command {
     Completions {
         /// The shell.
         #[arg(value_enum)]
-        shell: clap_complete::Shell,
+        shell: ShellArg,
     },
     /// Print the manual page, in roff (e.g. `kerascope man > kerascope.1`).
     Man,
@@ -398,6 +398,32 @@ enum SummaryStyle {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ShellArg {
+    /// Bash (source it, or put it in bash-completion's folder).
+    Bash,
+    /// Zsh (put it in a folder of $fpath as `_kerascope`).
+    Zsh,
+    /// Fish (put it in ~/.config/fish/completions/).
+    Fish,
+    /// PowerShell (dot-source it from $PROFILE).
+    Powershell,
+    /// Elvish (eval it from rc.elv).
+    Elvish,
+}
+
+impl ShellArg {
+    fn shell(self) -> clap_complete::Shell {
+        match self {
+            ShellArg::Bash => clap_complete::Shell::Bash,
+            ShellArg::Zsh => clap_complete::Shell::Zsh,
+            ShellArg::Fish => clap_complete::Shell::Fish,
+            ShellArg::Powershell => clap_complete::Shell::PowerShell,
+            ShellArg::Elvish => clap_complete::Shell::Elvish,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DialectArg {
     /// Keras 1 (split gate tensors, Keras 1 key names).
     Keras1,
@@ -508,7 +534,7 @@ fn main() -> ExitCode {
         } => diff_files(&a, &b, format, &limits),
         Command::Completions { shell } => {
             clap_complete::generate(
-                shell,
+                shell.shell(),
                 &mut Cli::command(),
                 "kerascope",
                 &mut std::io::stdout(),
