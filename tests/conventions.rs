@@ -623,7 +623,10 @@ fn formula_rejects_bad_numbers_keys_and_shapes() {
             &["LSTM", "units=5", "units=6", "input_dim=4"],
             "units is given twice",
         ),
-        (&["LSTM", "units=5", "unitz=6", "input_dim=4"], "unitz"),
+        (
+            &["LSTM", "units=5", "unitz=6", "input_dim=4"],
+            "did you mean units?",
+        ),
         (
             &[
                 "Conv2D",
@@ -677,6 +680,21 @@ fn formula_lists_keys_and_speaks_json() {
     assert_eq!(doc["class"], "LSTM");
     // tf_keras 2.21 count_params() of the seed model (fixtures/truth/seed_lstm_4096.h5.json).
     assert_eq!(doc["total"], 4_457_472);
+    let out = kerascope()
+        .args([
+            "formula",
+            "Dense",
+            "units=3",
+            "input_dim=4",
+            "activation=relu",
+        ])
+        .assert()
+        .code(0);
+    let answer = text(&out.get_output().stdout);
+    assert!(
+        answer.contains("ignored (they do not change the weights): activation"),
+        "{answer}"
+    );
     let out = kerascope()
         .args(["formula", "Nope", "--format", "json"])
         .assert()

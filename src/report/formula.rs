@@ -96,10 +96,8 @@ fn sizes(key: &str, raw: &str, value: &Value) -> Result<Shape, String> {
         format!("{key}={raw}: expected sizes as positive whole numbers separated by commas{hint}")
     };
     let list = as_list(value);
+    // `[]` is a valid shape: one scalar per sample.
     let items = list.as_array().ok_or_else(expected)?;
-    if items.is_empty() {
-        return Err(expected());
-    }
     items
         .iter()
         .map(|d| match d {
@@ -142,6 +140,9 @@ pub struct FormulaAnswer {
     /// `--keys`: the keys the rule reads, and their defaults where the rule has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keys: Option<Vec<KeyLine>>,
+    /// Keys given that the rule does not read: they do not change the weights.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -228,6 +229,13 @@ impl FormulaAnswer {
                 super::summary::shape_text(&self.output_shapes)
             );
         }
+        if !self.ignored.is_empty() {
+            let _ = writeln!(
+                out,
+                "ignored (they do not change the weights): {}",
+                self.ignored.join(", ")
+            );
+        }
         out
     }
 }
@@ -296,17 +304,25 @@ pub fn compute(
         )
     });
     let output = output.map_err(|e| format!("{class_name}: {e}"))?;
+    // A key the rule never reads changes nothing: near a key it reads, it is a typo (an
+    // error); otherwise a config key that does not shape the weights (`activation`), shown
+    // as ignored.
+    let mut ignored = Vec::new();
     if let Value::Object(given) = &parsed.config {
-        let unread: Vec<&str> = given
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !INPUT_KEYS.contains(k) && !read.iter().any(|r| r.names.contains(k)))
-            .collect();
-        if !unread.is_empty() {
-            return Err(format!(
-                "{class_name} has no key {} that changes its weights (`kerascope formula {class_name} --keys` lists them)",
-                unread.join(", ")
-            ));
+        for key in given.keys().map(String::as_str) {
+            if INPUT_KEYS.contains(&key) || read.iter().any(|r| r.names.contains(&key)) {
+                continue;
+            }
+            let near = read
+                .iter()
+                .flat_map(|r| r.names.iter())
+                .find(|name| strsim::damerau_levenshtein(key, name) <= 2 && key.len() > 3);
+            if let Some(name) = near {
+                return Err(format!(
+                    "{class_name} reads no key {key}; did you mean {name}? (`kerascope formula {class_name} --keys` lists them)"
+                ));
+            }
+            ignored.push(key.to_string());
         }
     }
     let weights: Vec<WeightLine> = output
@@ -333,6 +349,7 @@ pub fn compute(
         derivation: output.derivation.clone(),
         output_shapes: output.output_shapes.clone(),
         keys: None,
+        ignored,
     })
 }
 
@@ -382,6 +399,7 @@ pub fn keys(class_name: &str, dialect: Dialect) -> Result<FormulaAnswer, String>
         total: None,
         derivation: None,
         output_shapes: Vec::new(),
+        ignored: Vec::new(),
         keys: Some(
             all.into_iter()
                 .filter_map(|k| {
