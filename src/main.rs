@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 use cli::color::ColorChoice;
@@ -268,7 +268,7 @@ struct CheckArgs {
     baseline: Option<PathBuf>,
     /// Write the findings of this scan to FILE as a baseline of accepted findings, keyed by
     /// path as given, code and layer; the scan then exits 0 unless a file could not be read.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     write_baseline: Option<PathBuf>,
     /// Architecture for weights-only files: a model.to_json() / config.json file, or a
     /// Keras file that stores a config.
@@ -463,7 +463,13 @@ fn main() -> ExitCode {
     unsafe {
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
     }
-    let cli = Cli::parse();
+    // Help and usage errors are printed while parsing: `--color` is looked up first so that
+    // they follow it too (clap itself honours NO_COLOR and CLICOLOR_FORCE).
+    let matches = Cli::command().color(early_color_choice()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let global = cli.global;
     match cli.command {
         Command::Inspect {
@@ -550,6 +556,27 @@ fn main() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// `--color WHEN` / `--color=WHEN` as typed, before clap has parsed anything.
+fn early_color_choice() -> clap::ColorChoice {
+    // Lossy: a path that is not UTF-8 is an argument like any other, never a panic.
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let when = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, arg)| match arg.strip_prefix("--color") {
+            Some("") => args.get(i + 1).map(String::as_str),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        });
+    match when {
+        Some("always") => clap::ColorChoice::Always,
+        Some("never") => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
     }
 }
 

@@ -361,6 +361,18 @@ mod tests {
         (Source::from_vec(bytes.to_vec()), ranged, file)
     }
 
+    /// (FIFOs are tested in tests/conventions.rs, in a child process under a time bound:
+    /// a regression there would block, not fail.)
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_refused_before_any_open() {
+        let e = open_regular(Path::new("/dev/null")).err().unwrap();
+        assert_eq!(e.to_string(), "not a regular file (a character device)");
+        let dir = tempfile::tempdir().unwrap();
+        let e = Source::open(dir.path()).err().unwrap();
+        assert_eq!(e.to_string(), "not a regular file (a folder)");
+    }
+
     #[test]
     fn ranges_read_the_same_in_memory_and_from_the_file() {
         let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
