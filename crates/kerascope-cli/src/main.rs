@@ -20,10 +20,8 @@ use kerascope::layers::Dialect;
 use kerascope::report::check::{EXIT_ERROR, EXIT_FINDINGS, EXIT_NOTHING, Verdict};
 use kerascope::report::formula as report_formula;
 use kerascope::report::{check, inspect, sarif, summary};
-use kerascope::scan::{self, FileResult, ScanOptions};
-use kerascope::{
-    Analysis, Limits, analyze_path_with_config, analyze_source_with_config, load_config,
-};
+use kerascope::{Analysis, Limits, Options, analyze_path, analyze_source, load_config};
+use kerascope_cli::scan::{self, FileResult, ScanOptions};
 
 #[derive(Parser)]
 #[command(
@@ -593,12 +591,12 @@ fn architecture(path: Option<&Path>) -> Result<Option<Value>, ExitCode> {
 
 /// Reads and analyses a model file, or standard input for `-`.
 fn analyse(path: &Path, limits: &LimitArgs, config: Option<Value>) -> Result<Analysis, String> {
+    let options = Options::new().limits(limits.limits()).config(config);
     if path.as_os_str() == "-" {
         let source = limits.stdin()?;
-        return analyze_source_with_config(&source, &limits.limits(), config)
-            .map_err(|e| e.to_string());
+        return analyze_source(&source, &options).map_err(|e| e.to_string());
     }
-    analyze_path_with_config(path, &limits.limits(), config).map_err(|e| e.to_string())
+    analyze_path(path, &options).map_err(|e| e.to_string())
 }
 
 /// An input that could not be read: a message on stderr and, for JSON output, a document

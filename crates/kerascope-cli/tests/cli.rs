@@ -7,7 +7,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 fn kerascope() -> Command {
@@ -170,7 +170,11 @@ fn summary_json_follows_its_contract() {
 #[test]
 fn sarif_output_is_valid_sarif_2_1_0() {
     let schema: Value = serde_json::from_slice(
-        &std::fs::read(root().join("tests/data/sarif-2.1.0-rtm.5.schema.json")).unwrap(),
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/sarif-2.1.0-rtm.5.schema.json"
+        ))
+        .unwrap(),
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();

@@ -13,7 +13,7 @@ use serde_json::Value;
 const BOUND: Duration = Duration::from_secs(60);
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 fn kerascope() -> Command {

@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use kerascope::scan::{Outcome, ScanOptions, scan};
+use kerascope_cli::scan::{Outcome, ScanOptions, scan};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 fn deep_findings(path: PathBuf) -> Vec<(String, Option<String>, String)> {

@@ -7,15 +7,15 @@ use std::path::PathBuf;
 
 use assert_cmd::Command;
 use kerascope::diff::{self, ChangeKind, ModelDiff};
-use kerascope::{Analysis, Limits, analyze_path};
+use kerascope::{Analysis, Options, analyze_path};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 fn analysis(path: &str) -> Analysis {
-    analyze_path(&root().join(path), &Limits::default()).unwrap()
+    analyze_path(&root().join(path), &Options::default()).unwrap()
 }
 
 fn compare(a: &str, b: &str) -> ModelDiff {

@@ -7,15 +7,15 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use kerascope::audit::Severity;
-use kerascope::{Analysis, Limits, analyze_path};
+use kerascope::{Analysis, Options, analyze_path};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 fn analyze(path: &Path) -> Analysis {
-    analyze_path(path, &Limits::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    analyze_path(path, &Options::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// (code, layer) of the security findings, sorted.
@@ -183,7 +183,7 @@ fn corpus_lambda_layers_are_each_reported_by_name() {
             continue;
         };
         let name = stat["file"].as_str().unwrap();
-        let Ok(analysis) = analyze_path(&corpus.join("files").join(name), &Limits::default())
+        let Ok(analysis) = analyze_path(&corpus.join("files").join(name), &Options::default())
         else {
             continue;
         };

@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 use kerascope::container::source::Source;
 use kerascope::format::read_source;
 use kerascope::layers::Dialect;
-use kerascope::scan::{Outcome, ScanOptions, scan};
 use kerascope::{Limits, analyze, graph, shape};
+use kerascope_cli::scan::{Outcome, ScanOptions, scan};
 use serde_json::Value;
 
 const CHILD_ENV: &str = "KERASCOPE_ROBUSTNESS_CASE";
@@ -50,7 +50,7 @@ const FILE_TIME: Duration = Duration::from_secs(10);
 const FILE_RSS: u64 = 256 * MIB;
 
 fn robustness_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/robustness")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("fixtures/robustness")
 }
 
 /// Where the generator put the files too large to commit as they are.

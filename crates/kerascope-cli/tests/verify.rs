@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use kerascope::verify::{self, Kind, PrintedSummary, RowStatus, Style, Verification};
-use kerascope::{Analysis, Limits, analyze_path_with_config, load_config};
+use kerascope::{Analysis, Limits, load_config};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 fn load(path: &str) -> Value {
@@ -37,7 +37,7 @@ fn analysis(entry: &Value) -> Analysis {
     let config = entry["config"]
         .as_str()
         .map(|c| load_config(&root().join(c), &limits).unwrap());
-    analyze_path_with_config(
+    analyze_with_config(
         &root().join(entry["model"].as_str().unwrap()),
         &limits,
         config,
@@ -303,7 +303,7 @@ fn corpus_summaries_verify_against_the_files_keras_loaded() {
     for (file, loader, text) in summaries {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
         let p = verify::parse(&text).unwrap_or_else(|e| panic!("{name} {loader}: {e}"));
-        let a = analyze_path_with_config(&file, &Limits::default(), None).unwrap();
+        let a = analyze_with_config(&file, &Limits::default(), None).unwrap();
         let v = verify::against_file(&p, &a);
         let allowed = CORPUS_EXCEPTIONS
             .iter()
@@ -495,4 +495,15 @@ fn damaged_summaries_never_panic() {
             }
         }
     }
+}
+
+fn analyze_with_config(
+    path: &Path,
+    limits: &Limits,
+    config: Option<Value>,
+) -> kerascope::Result<Analysis> {
+    kerascope::analyze_path(
+        path,
+        &kerascope::Options::new().limits(*limits).config(config),
+    )
 }

@@ -8,7 +8,7 @@ use crate::audit::{Finding, read, security};
 use serde_json::Value;
 
 use crate::container::sniff::{Container, sniff_source};
-use crate::container::source::Source;
+use crate::container::source::{RangeRead, Source};
 use crate::error::{Error, Result};
 use crate::format::{KerasFile, TensorRole, parse_json_source, read_path, read_path_with_config};
 use crate::graph::{Model, ModelKind, parse_model};
@@ -28,34 +28,82 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
 }
 
-/// Reads and analyses a file.
-pub fn analyze_path(path: &Path, limits: &Limits) -> Result<Analysis> {
-    Ok(analyze_with_limits(read_path(path, limits)?, limits))
+/// How to analyse one input.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// Bounds on the work done (hitting one is an error for this input, never a crash).
+    pub limits: Limits,
+    /// An architecture for a weights-only file (see [`load_config`]); ignored when the file
+    /// stores its own.
+    pub config: Option<Value>,
 }
 
-/// Reads and analyses a weights-only file with an architecture given apart (see
-/// [`load_config`]).
-pub fn analyze_path_with_config(
-    path: &Path,
-    limits: &Limits,
-    config: Option<Value>,
-) -> Result<Analysis> {
+impl Options {
+    /// The default limits, no architecture given apart.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// These limits instead of the defaults.
+    pub fn limits(mut self, limits: Limits) -> Options {
+        self.limits = limits;
+        self
+    }
+
+    /// An architecture for a weights-only file.
+    pub fn config(mut self, config: Option<Value>) -> Options {
+        self.config = config;
+        self
+    }
+}
+
+/// Analyses a model held in memory (the bytes are copied once; see [`analyze_vec`] to hand
+/// them over instead).
+///
+/// ```
+/// let bytes = include_bytes!("../../../fixtures/tfk_sequential_basic.h5");
+/// let analysis = kerascope::analyze_bytes(bytes, &kerascope::Options::default()).unwrap();
+/// let summary = kerascope::report::summary::build(&analysis);
+/// // model.count_params() of tf_keras 2.21.0 (fixtures/truth/tfk_sequential_basic.h5.json)
+/// assert_eq!(summary.total_params, 276);
+/// assert_eq!(summary.trainable_params, 244);
+/// ```
+pub fn analyze_bytes(bytes: &[u8], options: &Options) -> Result<Analysis> {
+    analyze_vec(bytes.to_vec(), options)
+}
+
+/// Analyses a model held in memory, taking its bytes.
+pub fn analyze_vec(bytes: Vec<u8>, options: &Options) -> Result<Analysis> {
+    analyze_source(&Source::from_vec(bytes), options)
+}
+
+/// Analyses a model read by ranges from any [`RangeRead`] (a remote object, a browser
+/// `Blob`): only the parts a parse needs are asked for, through a block cache.
+pub fn analyze_reader(reader: impl RangeRead + 'static, options: &Options) -> Result<Analysis> {
+    analyze_source(&Source::from_reader(reader), options)
+}
+
+/// Analyses a model from a [`Source`] (bytes, a file or a range reader, shared cheaply).
+/// Sharded weights (`.weights.json`) name their shards by path: only [`analyze_path`] finds
+/// them.
+pub fn analyze_source(source: &Source, options: &Options) -> Result<Analysis> {
     Ok(analyze_with_limits(
-        read_path_with_config(path, limits, config)?,
-        limits,
+        crate::format::read_source_with_config(
+            source,
+            None,
+            &options.limits,
+            options.config.clone(),
+        )?,
+        &options.limits,
     ))
 }
 
-/// Reads and analyses bytes already in memory (standard input), with an architecture for a
-/// weights-only file.
-pub fn analyze_source_with_config(
-    source: &Source,
-    limits: &Limits,
-    config: Option<Value>,
-) -> Result<Analysis> {
+/// Reads and analyses a file (small files in one read, large ones by ranges).
+pub fn analyze_path(path: &Path, options: &Options) -> Result<Analysis> {
     Ok(analyze_with_limits(
-        crate::format::read_source_with_config(source, None, limits, config)?,
-        limits,
+        read_path_with_config(path, &options.limits, options.config.clone())?,
+        &options.limits,
     ))
 }
 

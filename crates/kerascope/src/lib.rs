@@ -21,9 +21,10 @@ pub mod shape;
 pub mod verify;
 
 pub use analysis::{
-    Analysis, analyze, analyze_path, analyze_path_with_config, analyze_source_with_config,
-    load_config,
+    Analysis, Options, analyze, analyze_bytes, analyze_path, analyze_reader, analyze_source,
+    analyze_vec, load_config,
 };
+pub use container::source::{RangeRead, Source};
 pub use error::{Error, Result};
 pub use limits::Limits;
 

@@ -1,10 +1,9 @@
-//! Scanning many files: walking directories, finding Keras files by their first bytes,
-//! analysing them in parallel, each in isolation (a panic or an overrun in one file's
-//! analysis becomes that file's result), and streaming results as they finish.
+//! One file of a scan: a cheap first look by its first bytes, then the analysis, in
+//! isolation (a panic or an overrun in one file's analysis becomes that file's result), kept
+//! as a small report. Walking folders and running files in parallel is the front end's.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
@@ -13,29 +12,15 @@ use serde_json::Value;
 use crate::analysis::{Analysis, analyze_with_limits};
 use crate::audit::Finding;
 use crate::container::sniff::{Container, sniff_source};
-use crate::container::source::{Source, file_kind};
+use crate::container::source::Source;
 use crate::filter::FindingFilter;
 use crate::format::Format;
 use crate::format::{read_path_with_config, read_source_with_config};
 use crate::limits::Limits;
 
-/// How to walk and analyse. The default walks everything, follows no link, one thread per
-/// core.
+/// How each file of a scan is analysed (the walk itself is the front end's).
 #[derive(Debug, Clone, Default)]
-pub struct ScanOptions {
-    /// Worker threads (0: one per core).
-    pub threads: usize,
-    /// Follow symbolic links (loops are detected and reported).
-    pub follow_links: bool,
-    /// Skip files that `.gitignore` / `.ignore` files exclude (off by default: a registry
-    /// scan should see everything).
-    pub respect_ignore_files: bool,
-    /// Skip hidden files and folders (off by default).
-    pub skip_hidden: bool,
-    /// Only files matching one of these globs (matched against the path below the root).
-    pub globs: Vec<String>,
-    /// Skip files matching these globs.
-    pub excludes: Vec<String>,
+pub struct FileOptions {
     pub limits: Limits,
     /// An architecture for weights-only files (`--config`).
     pub config: Option<Value>,
@@ -45,8 +30,6 @@ pub struct ScanOptions {
     pub deep: bool,
     /// Findings reported (`--select`, `--ignore`, `--baseline`).
     pub filter: Arc<FindingFilter>,
-    /// The bytes read from standard input, analysed where the paths name `-`.
-    pub stdin: Option<Source>,
 }
 
 /// What a scan keeps of an analysed file: enough to report it, so that memory stays flat
@@ -115,11 +98,11 @@ pub struct FileResult {
 /// A file to analyse, and whether the user named it (named files are never skipped: a file
 /// that is not Keras is an error then).
 #[derive(Debug, Clone)]
-struct Candidate {
-    path: PathBuf,
-    named: bool,
+pub struct Candidate {
+    pub path: PathBuf,
+    pub named: bool,
     /// Bytes already read (standard input), instead of the file at `path`.
-    source: Option<Source>,
+    pub source: Option<Source>,
 }
 
 /// Extensions that say "Keras file": a file with one that is not Keras is reported, not
@@ -136,120 +119,8 @@ fn has_keras_extension(path: &Path) -> bool {
         .any(|e| name.ends_with(&format!(".{e}")))
 }
 
-/// Walks the paths given: files as they are, folders recursively. Entries that cannot be
-/// walked (unreadable folders, symlink loops) become failed results.
-fn discover(paths: &[PathBuf], options: &ScanOptions) -> (Vec<Candidate>, Vec<FileResult>) {
-    let mut candidates = Vec::new();
-    let mut problems = Vec::new();
-    for root in paths {
-        if let (Some(stdin), true) = (&options.stdin, root.as_os_str() == "-") {
-            candidates.push(Candidate {
-                path: root.clone(),
-                named: true,
-                source: Some(stdin.clone()),
-            });
-            continue;
-        }
-        let meta = match std::fs::metadata(root) {
-            Ok(m) => m,
-            Err(e) => {
-                problems.push(failed(root, format!("cannot read: {e}")));
-                continue;
-            }
-        };
-        if !meta.is_dir() {
-            candidates.push(Candidate {
-                path: root.clone(),
-                named: true,
-                source: None,
-            });
-            continue;
-        }
-        let mut overrides = ignore::overrides::OverrideBuilder::new(root);
-        for glob in &options.globs {
-            if let Err(e) = overrides.add(glob) {
-                problems.push(failed(root, format!("bad --glob {glob:?}: {e}")));
-            }
-        }
-        for glob in &options.excludes {
-            if let Err(e) = overrides.add(&format!("!{glob}")) {
-                problems.push(failed(root, format!("bad --exclude {glob:?}: {e}")));
-            }
-        }
-        let mut walker = ignore::WalkBuilder::new(root);
-        walker
-            .follow_links(options.follow_links)
-            .hidden(options.skip_hidden)
-            .git_ignore(options.respect_ignore_files)
-            .git_global(options.respect_ignore_files)
-            .git_exclude(options.respect_ignore_files)
-            .ignore(options.respect_ignore_files)
-            .parents(options.respect_ignore_files)
-            .require_git(false)
-            .sort_by_file_path(|a, b| a.cmp(b));
-        if let Ok(overrides) = overrides.build() {
-            walker.overrides(overrides);
-        }
-        for entry in walker.build() {
-            match entry {
-                Ok(entry) => {
-                    let Some(kind) = entry.file_type() else {
-                        continue;
-                    };
-                    if kind.is_file() {
-                        candidates.push(Candidate {
-                            path: entry.into_path(),
-                            named: false,
-                            source: None,
-                        });
-                    } else if !kind.is_dir() && !kind.is_symlink() {
-                        // FIFOs, sockets and devices are never opened: reading one can block
-                        // forever (or never end).
-                        problems.push(FileResult {
-                            path: entry.into_path(),
-                            outcome: Outcome::Skipped(format!(
-                                "not a regular file ({})",
-                                file_kind(&kind)
-                            )),
-                            elapsed: Duration::ZERO,
-                            size: 0,
-                        });
-                    }
-                }
-                Err(e) => {
-                    let path = error_path(&e).unwrap_or_else(|| root.clone());
-                    problems.push(failed(&path, format!("cannot walk: {}", error_text(&e))));
-                }
-            }
-        }
-    }
-    (candidates, problems)
-}
-
-fn error_path(e: &ignore::Error) -> Option<PathBuf> {
-    match e {
-        ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            error_path(err)
-        }
-        ignore::Error::Loop { child, .. } => Some(child.clone()),
-        _ => None,
-    }
-}
-
-fn error_text(e: &ignore::Error) -> String {
-    match e {
-        ignore::Error::WithPath { err, .. }
-        | ignore::Error::WithDepth { err, .. }
-        | ignore::Error::WithLineNumber { err, .. } => error_text(err),
-        ignore::Error::Loop { ancestor, .. } => {
-            format!("symbolic link loop back to {}", ancestor.display())
-        }
-        other => other.to_string(),
-    }
-}
-
-fn failed(path: &Path, message: String) -> FileResult {
+/// A file that could not even be looked at.
+pub fn failed(path: &Path, message: String) -> FileResult {
     FileResult {
         path: path.to_path_buf(),
         outcome: Outcome::Failed(message),
@@ -275,7 +146,7 @@ fn looks_like_keras(path: &Path) -> Result<bool, String> {
 }
 
 /// Analyses one file, isolated: a panic becomes an internal error for this file only.
-fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
+pub fn analyse_one(candidate: &Candidate, options: &FileOptions) -> FileResult {
     let started = Instant::now();
     let path = candidate.path.clone();
     let size = match &candidate.source {
@@ -375,46 +246,4 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic".into())
-}
-
-/// Scans the paths, calling `on_result` for each file as soon as it is done (from worker
-/// threads, in completion order), and returns every result in walk order.
-pub fn scan(
-    paths: &[PathBuf],
-    options: &ScanOptions,
-    on_discovered: impl FnOnce(usize),
-    on_result: impl Fn(&FileResult) + Sync,
-) -> Vec<FileResult> {
-    let (candidates, problems) = discover(paths, options);
-    on_discovered(candidates.len() + problems.len());
-    for p in &problems {
-        on_result(p);
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build();
-    // Each worker takes the next file from a shared counter: files are independent and
-    // most take well under a millisecond, so splitting and stealing ranges of them (what a
-    // parallel iterator does) costs more than it balances.
-    let next = AtomicUsize::new(0);
-    let work = || -> Vec<(usize, FileResult)> {
-        let mut done = Vec::new();
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(candidate) = candidates.get(index) else {
-                return done;
-            };
-            let result = analyse_one(candidate, options);
-            on_result(&result);
-            done.push((index, result));
-        }
-    };
-    let mut numbered: Vec<(usize, FileResult)> = match pool {
-        Ok(pool) => pool.broadcast(|_| work()).into_iter().flatten().collect(),
-        Err(_) => work(),
-    };
-    numbered.sort_unstable_by_key(|(index, _)| *index);
-    let mut results: Vec<FileResult> = numbered.into_iter().map(|(_, result)| result).collect();
-    results.extend(problems);
-    results
 }

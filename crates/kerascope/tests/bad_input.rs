@@ -8,7 +8,7 @@ use kerascope::container::source::Source;
 use kerascope::format::{read_path, read_source};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("fixtures")
 }
 
 fn files_in(dir: &Path) -> Vec<PathBuf> {

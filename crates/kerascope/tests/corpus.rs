@@ -10,7 +10,7 @@ use kerascope::format::{Format, KerasFile, TensorRole, read_path};
 use serde_json::Value;
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("../shared/corpus")
 }
 
 fn truths() -> Vec<(PathBuf, Value)> {

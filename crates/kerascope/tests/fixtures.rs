@@ -9,7 +9,7 @@ use kerascope::format::{KerasFile, TensorRole, read_path};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("fixtures")
 }
 
 fn truths() -> Vec<Value> {

@@ -10,7 +10,7 @@ use kerascope::container::hdf5::H5File;
 use kerascope::container::source::Source;
 
 fn hdf5_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mut files = Vec::new();
     for dir in [root.join("fixtures"), root.join("../shared/corpus/files")] {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)

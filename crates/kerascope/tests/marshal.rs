@@ -33,7 +33,7 @@ struct Sample {
 }
 
 fn lambda_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lambda")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("fixtures/lambda")
 }
 
 fn samples() -> Vec<Sample> {
@@ -186,9 +186,10 @@ fn dangerous_names_are_flagged_and_benign_lambdas_are_not() {
 #[test]
 fn real_keras3_lambda_config() {
     // fixtures/k3_lambda.keras was written by Keras 3.15.1: Lambda(lambda x: x * 2).
-    let file =
-        std::fs::File::open(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/k3_lambda.keras"))
-            .unwrap();
+    let file = std::fs::File::open(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("fixtures/k3_lambda.keras"),
+    )
+    .unwrap();
     let mut zip = zip::ZipArchive::new(file).unwrap();
     let mut config = String::new();
     std::io::Read::read_to_string(&mut zip.by_name("config.json").unwrap(), &mut config).unwrap();

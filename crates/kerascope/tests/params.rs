@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use kerascope::audit::Severity;
-use kerascope::{Analysis, Limits, analyze_path};
+use kerascope::{Analysis, Options, analyze_path};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 fn load(path: &Path) -> Value {
@@ -22,7 +22,7 @@ fn load(path: &Path) -> Value {
 }
 
 fn analyze(path: &Path) -> Analysis {
-    analyze_path(path, &Limits::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    analyze_path(path, &Options::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Errors of the parameter check and of the file's structure (security findings are

@@ -32,7 +32,7 @@ fn outcome(source: &Source, path: &Path) -> String {
 
 #[test]
 fn ranged_reads_give_what_memory_reads_give() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mut files = Vec::new();
     files_under(&root.join("fixtures"), &mut files);
     files_under(&root.join("../shared/corpus/files"), &mut files);

@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use kerascope::report::summary::{self, RenderOptions, Style};
-use kerascope::{Analysis, Limits, analyze_path_with_config, load_config};
+use kerascope::{Analysis, Limits, load_config};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 fn load(path: &Path) -> Value {
@@ -34,7 +34,7 @@ fn architecture_for(name: &str) -> Option<PathBuf> {
 fn analyze_fixture(name: &str) -> Analysis {
     let limits = Limits::default();
     let config = architecture_for(name).map(|p| load_config(&p, &limits).unwrap());
-    analyze_path_with_config(&root().join("fixtures").join(name), &limits, config).unwrap()
+    analyze_with_config(&root().join("fixtures").join(name), &limits, config).unwrap()
 }
 
 fn render(analysis: &Analysis, style: Style) -> String {
@@ -189,7 +189,7 @@ fn corpus_summaries_total_as_keras_printed_them() {
             continue;
         };
         let analysis =
-            analyze_path_with_config(&corpus.join("files").join(name), &Limits::default(), None)
+            analyze_with_config(&corpus.join("files").join(name), &Limits::default(), None)
                 .unwrap();
         let keras = serde_json::json!({
             "trainable_params": loaded["trainable_params"],
@@ -254,7 +254,7 @@ fn rendered_tables() {
             false
         )
     );
-    let bare = analyze_path_with_config(
+    let bare = analyze_with_config(
         &root().join("fixtures/tfk_sequential_basic_weights.h5"),
         &Limits::default(),
         None,
@@ -299,4 +299,15 @@ fn tables_fit_80_columns() {
             }
         }
     }
+}
+
+fn analyze_with_config(
+    path: &Path,
+    limits: &Limits,
+    config: Option<Value>,
+) -> kerascope::Result<Analysis> {
+    kerascope::analyze_path(
+        path,
+        &kerascope::Options::new().limits(*limits).config(config),
+    )
 }

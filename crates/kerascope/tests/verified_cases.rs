@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 const CASES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/reference/verified_cases.json"
+    "/../../../shared/reference/verified_cases.json"
 );
 
 /// `(section, index, layer_class, reason)`.
@@ -387,7 +387,7 @@ fn weightless_classes_count_nothing_in_keras() {
             seen.insert(class.to_string());
         }
     }
-    let truth = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/truth");
+    let truth = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/truth");
     for entry in std::fs::read_dir(truth).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();

@@ -1,13 +1,12 @@
 //! Opt-in data checks (`check --deep`, D1xx): the only place kerascope reads tensor values.
-//! Each tensor is streamed through one reusable buffer, block by block, so memory stays flat
+//! Each tensor is streamed block by block through positioned reads, so memory stays flat
 //! whatever the size of the weights.
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::{Finding, RuleDoc, Severity};
 use crate::container::hdf5::DataLocation;
+use crate::container::source::Source;
 use crate::format::{KerasFile, Tensor, TensorRole};
 
 pub const NAN_OR_INF: RuleDoc = RuleDoc {
@@ -177,9 +176,8 @@ fn container_path(path: &Path, tensor: &Tensor) -> PathBuf {
 /// dtypes. `path` is the file `file` was read from.
 pub fn check(path: &Path, file: &KerasFile) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut buffer = vec![0u8; BLOCK];
     let mut skipped = (0usize, 0u64);
-    let mut open: Option<(PathBuf, File)> = None;
+    let mut open: Option<(PathBuf, Source)> = None;
     for t in file.tensors_of(TensorRole::Layer) {
         let label = if t.owner.is_empty() {
             t.name.clone()
@@ -204,7 +202,7 @@ pub fn check(path: &Path, file: &KerasFile) -> Vec<Finding> {
             DataLocation::Contiguous { offset, size } => {
                 let where_ = container_path(path, t);
                 if open.as_ref().is_none_or(|(p, _)| *p != where_) {
-                    match crate::container::source::open_regular(&where_) {
+                    match Source::open_ranged(&where_) {
                         Ok(f) => open = Some((where_.clone(), f)),
                         Err(_) => {
                             skipped.0 += 1;
@@ -216,17 +214,19 @@ pub fn check(path: &Path, file: &KerasFile) -> Vec<Finding> {
                 let Some((_, handle)) = &open else { continue };
                 let mut done = 0u64;
                 while done < *size {
-                    let want = usize::try_from((*size - done).min(BLOCK as u64)).unwrap_or(BLOCK);
-                    let Ok(n) = handle.read_at(&mut buffer[..want], offset.saturating_add(done))
-                    else {
-                        break;
-                    };
-                    if n == 0 {
+                    // A tensor running past the end of the file is read up to the end.
+                    let at = offset.saturating_add(done);
+                    let left = handle.len().saturating_sub(at).min(*size - done);
+                    let want = usize::try_from(left.min(BLOCK as u64)).unwrap_or(BLOCK);
+                    if want == 0 {
                         break;
                     }
+                    let Ok(bytes) = handle.read_at(at, want) else {
+                        break;
+                    };
                     // Keep element boundaries: BLOCK is a multiple of every element size.
-                    stats.feed(&buffer[..n], float);
-                    done += n as u64;
+                    stats.feed(&bytes, float);
+                    done += want as u64;
                 }
             }
             DataLocation::Chunked | DataLocation::Unknown => {

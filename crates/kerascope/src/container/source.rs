@@ -18,10 +18,112 @@ use std::sync::Arc;
 /// Files below this size are read into memory whole.
 const IN_MEMORY_BELOW: u64 = 64 * 1024;
 
+/// Random access to the bytes of one input: all kerascope needs of it. A local file, a byte
+/// buffer, a browser `Blob` or an object-store client can stand behind it; [`Source`] puts
+/// the same block cache in front of every implementor, so that the many small reads of a
+/// parse become a few aligned ones.
+///
+/// ```
+/// use kerascope::RangeRead;
+///
+/// let bytes = b"\x89HDF\r\n\x1a\n".to_vec();
+/// let mut magic = [0u8; 4];
+/// bytes.read_exact_at(1, &mut magic).unwrap();
+/// assert_eq!(&magic, b"HDF\r");
+/// assert_eq!(RangeRead::len(&bytes), 8);
+/// ```
+pub trait RangeRead: Send + Sync {
+    /// The length of the input in bytes.
+    fn len(&self) -> u64;
+
+    /// Whether the input holds no byte at all.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Fills `buf` with the bytes at `offset`. Callers ask only for ranges inside `0..len()`;
+    /// an input that ends sooner (truncated meanwhile) answers `UnexpectedEof`.
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+
+    /// What the input is called in messages (a path, a URL).
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed("input")
+    }
+}
+
+impl RangeRead for [u8] {
+    fn len(&self) -> u64 {
+        <[u8]>::len(self) as u64
+    }
+
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let start = usize::try_from(offset).map_err(|_| eof(offset, buf.len()))?;
+        let bytes = start
+            .checked_add(buf.len())
+            .and_then(|end| self.get(start..end))
+            .ok_or_else(|| eof(offset, buf.len()))?;
+        buf.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed("bytes")
+    }
+}
+
+impl RangeRead for Vec<u8> {
+    fn len(&self) -> u64 {
+        self.as_slice().len() as u64
+    }
+
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.as_slice().read_exact_at(offset, buf)
+    }
+
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed("bytes")
+    }
+}
+
+impl RangeRead for File {
+    fn len(&self) -> u64 {
+        self.metadata().map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let bytes = read_vec_at(self, offset, buf.len())?;
+        buf.copy_from_slice(&bytes);
+        Ok(())
+    }
+
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed("file")
+    }
+}
+
 #[derive(Clone)]
 enum Backing {
     Memory(Arc<Vec<u8>>),
+    /// A local file, read by positioned reads into buffers never zeroed first.
     File(Arc<File>, u64),
+    /// Any other range reader.
+    Reader(Arc<dyn RangeRead>, u64),
+}
+
+impl Backing {
+    /// `len` bytes at `offset` of a backing that is not in memory, checked by the caller to
+    /// lie inside it.
+    fn read_owned(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        match self {
+            Backing::Memory(bytes) => Ok(bytes[offset as usize..offset as usize + len].to_vec()),
+            Backing::File(file, _) => read_vec_at(file, offset, len),
+            Backing::Reader(reader, _) => {
+                let mut buffer = vec![0; len];
+                reader.read_exact_at(offset, &mut buffer)?;
+                Ok(buffer)
+            }
+        }
+    }
 }
 
 /// The content of one file, shared cheaply between the readers that look at it.
@@ -32,9 +134,10 @@ pub struct Source {
 
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = match self.backing {
-            Backing::Memory(_) => "memory",
-            Backing::File(..) => "file",
+        let kind = match &self.backing {
+            Backing::Memory(_) => Cow::Borrowed("memory"),
+            Backing::File(..) => Cow::Borrowed("file"),
+            Backing::Reader(reader, _) => reader.name(),
         };
         write!(f, "Source({kind}, {} bytes)", self.len())
     }
@@ -80,10 +183,19 @@ impl Source {
         }
     }
 
+    /// Wraps a range reader: its length is asked once, its bytes by ranges as the parsers
+    /// need them.
+    pub fn from_reader(reader: impl RangeRead + 'static) -> Source {
+        let len = reader.len();
+        Source {
+            backing: Backing::Reader(Arc::new(reader), len),
+        }
+    }
+
     pub fn len(&self) -> u64 {
         match &self.backing {
             Backing::Memory(bytes) => bytes.len() as u64,
-            Backing::File(_, len) => *len,
+            Backing::File(_, len) | Backing::Reader(_, len) => *len,
         }
     }
 
@@ -100,7 +212,7 @@ impl Source {
             .ok_or_else(|| eof(offset, len))?;
         match &self.backing {
             Backing::Memory(bytes) => Ok(Cow::Borrowed(&bytes[offset as usize..end as usize])),
-            Backing::File(file, _) => Ok(Cow::Owned(read_vec_at(file, offset, len)?)),
+            other => Ok(Cow::Owned(other.read_owned(offset, len)?)),
         }
     }
 
@@ -168,7 +280,7 @@ impl SourceSlice {
     pub fn in_memory(&self) -> Option<(Arc<Vec<u8>>, usize, usize)> {
         match &self.source.backing {
             Backing::Memory(bytes) => Some((bytes.clone(), self.start as usize, self.len as usize)),
-            Backing::File(..) => None,
+            Backing::File(..) | Backing::Reader(..) => None,
         }
     }
 
@@ -207,14 +319,14 @@ impl Read for SliceReader {
                 buf[..want].copy_from_slice(&bytes[at as usize..at as usize + want]);
                 want
             }
-            Backing::File(file, _) => {
+            ranged => {
                 let window_end = self.window_start + self.window.len() as u64;
                 if at < self.window_start || at >= window_end {
                     // The slice lies inside the file, so the window is there in full.
                     let span = want
                         .max(WINDOW)
                         .min(usize::try_from(left).unwrap_or(usize::MAX));
-                    self.window = read_vec_at(file, at, span)?;
+                    self.window = ranged.read_owned(at, span)?;
                     self.window_start = at;
                 }
                 let from = (at - self.window_start) as usize;
@@ -344,6 +456,17 @@ fn read_vec_at(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
             Err(e) => return Err(e),
         }
     }
+    Ok(buffer)
+}
+
+/// Elsewhere (WebAssembly, where files are rare): a seek, then a read. Each analysis reads
+/// its file from one thread, so the shared position is never raced in practice.
+#[cfg(not(any(unix, windows)))]
+fn read_vec_at(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+    let mut reader = file;
+    reader.seek(SeekFrom::Start(offset))?;
+    let mut buffer = vec![0; len];
+    reader.read_exact(&mut buffer)?;
     Ok(buffer)
 }
 
