@@ -606,7 +606,9 @@ fn failure(json: bool, schema: &str, label: &str, message: &str) -> ExitCode {
     if json {
         println!(
             "{}",
-            pretty(&json!({"schema": schema, "error": {"file": label, "message": message}}))
+            pretty(&kerascope::report::ErrorDocument::new(
+                schema, label, message
+            ))
         );
     }
     ExitCode::from(EXIT_ERROR)
@@ -768,7 +770,7 @@ fn check_paths(args: &CheckArgs, config: Option<Value>, global: &GlobalArgs) -> 
     ExitCode::from(verdict.exit)
 }
 
-fn pretty(value: &Value) -> String {
+fn pretty(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
@@ -804,7 +806,7 @@ fn summarize(
     let tty = std::io::stdout().is_terminal();
     match format {
         OutputFormat::Json => {
-            let doc = summary::to_json(&label, &analysis, &built);
+            let doc = summary::document(&label, &analysis, &built);
             println!("{}", pretty(&doc));
         }
         OutputFormat::Text | OutputFormat::Markdown => {
@@ -954,7 +956,7 @@ fn terminal_width(tty: bool) -> usize {
 
 fn inspect_files(files: &[PathBuf], format: InspectFormat, limits: &LimitArgs) -> ExitCode {
     let mut failed = false;
-    let mut documents = Vec::new();
+    let mut read_files = Vec::new();
     for path in files {
         let label = path.display().to_string();
         let read = if path.as_os_str() == "-" {
@@ -964,25 +966,25 @@ fn inspect_files(files: &[PathBuf], format: InspectFormat, limits: &LimitArgs) -
         } else {
             read_path(path, &limits.limits()).map_err(|e| e.to_string())
         };
-        match read {
-            Ok(file) => match format {
-                InspectFormat::Text => print!("{}", inspect::to_text(&label, &file)),
-                InspectFormat::Json => documents.push(inspect::file_json(&label, &file)),
-            },
-            Err(e) => {
-                eprintln!("kerascope: {label}: {e}");
-                failed = true;
-                if format == InspectFormat::Json {
-                    documents.push(json!({"file": label, "error": e}));
-                }
-            }
+        if let Err(e) = &read {
+            eprintln!("kerascope: {label}: {e}");
+            failed = true;
+        }
+        match (format, read) {
+            (InspectFormat::Text, Ok(file)) => print!("{}", inspect::to_text(&label, &file)),
+            (InspectFormat::Text, Err(_)) => {}
+            (InspectFormat::Json, read) => read_files.push((label, read)),
         }
     }
     if format == InspectFormat::Json {
-        println!(
-            "{}",
-            pretty(&json!({"schema": inspect::SCHEMA, "files": documents}))
-        );
+        let entries = read_files
+            .iter()
+            .map(|(label, read)| match read {
+                Ok(file) => inspect::InspectEntry::Read(Box::new(inspect::file_entry(label, file))),
+                Err(error) => inspect::InspectEntry::Failed { file: label, error },
+            })
+            .collect();
+        println!("{}", pretty(&inspect::InspectDocument::new(entries)));
     }
     if failed {
         ExitCode::from(EXIT_ERROR)
@@ -1000,7 +1002,7 @@ fn verify_summary(
     format: PlainFormat,
     limits: &LimitArgs,
 ) -> ExitCode {
-    use kerascope::report::verify::{FileLabel, to_json, to_text};
+    use kerascope::report::verify::{FileLabel, document, to_text};
     use kerascope::verify::SCHEMA;
     let json = format == PlainFormat::Json;
     let summary_label = summary_path.display().to_string();
@@ -1035,7 +1037,7 @@ fn verify_summary(
     if json {
         println!(
             "{}",
-            pretty(&to_json(&summary_label, label.as_ref(), &verification))
+            pretty(&document(&summary_label, label.as_ref(), &verification))
         );
     } else {
         print!("{}", to_text(&summary_label, label.as_ref(), &verification));
@@ -1050,7 +1052,7 @@ fn verify_summary(
 /// `diff`: 0 equivalent, 1 different, 2 a file could not be read.
 fn diff_files(a: &Path, b: &Path, format: PlainFormat, limits: &LimitArgs) -> ExitCode {
     use kerascope::diff::SCHEMA;
-    use kerascope::report::diff::{to_json, to_text};
+    use kerascope::report::diff::{document, to_text};
     let json = format == PlainFormat::Json;
     let mut analyses = Vec::new();
     for path in [a, b] {
@@ -1062,7 +1064,7 @@ fn diff_files(a: &Path, b: &Path, format: PlainFormat, limits: &LimitArgs) -> Ex
     let compared = kerascope::diff::diff(&analyses[0], &analyses[1]);
     let (label_a, label_b) = (a.display().to_string(), b.display().to_string());
     if json {
-        println!("{}", pretty(&to_json(&label_a, &label_b, &compared)));
+        println!("{}", pretty(&document(&label_a, &label_b, &compared)));
     } else {
         print!("{}", to_text(&label_a, &label_b, &compared));
     }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::audit::Severity;
 use crate::scan::{FileReport, FileResult, Outcome};
@@ -54,7 +54,7 @@ impl Status {
 
 /// The JSON object of one file: an entry of `files`, and one NDJSON line (which also
 /// carries the `schema`). Serialized straight from the results, without a `Value` tree.
-#[derive(serde::Serialize)]
+#[derive(Debug, serde::Serialize)]
 pub struct FileEntry<'a> {
     file: String,
     format: Option<crate::format::Format>,
@@ -169,29 +169,78 @@ impl Totals {
     }
 
     pub fn to_json(&self) -> Value {
-        json!({
-            "files": self.files, "clean": self.clean, "findings": self.with_findings,
-            "errors": self.errors, "internal_errors": self.internal_errors, "skipped": self.skipped, "timeouts": self.timeouts,
-            "findings_by_severity": {"error": self.findings_error, "warning": self.findings_warning, "info": self.findings_info},
-            "total_params": self.total_params,
-        })
+        serde_json::to_value(self.entry()).unwrap_or_default()
+    }
+
+    /// The `totals` object of the document.
+    pub fn entry(&self) -> TotalsEntry {
+        TotalsEntry {
+            files: self.files,
+            clean: self.clean,
+            findings: self.with_findings,
+            errors: self.errors,
+            internal_errors: self.internal_errors,
+            skipped: self.skipped,
+            timeouts: self.timeouts,
+            findings_by_severity: BySeverity {
+                error: self.findings_error,
+                warning: self.findings_warning,
+                info: self.findings_info,
+            },
+            total_params: self.total_params,
+        }
+    }
+}
+
+/// The `totals` of a `kerascope.check/1` document.
+#[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
+pub struct TotalsEntry {
+    pub files: usize,
+    pub clean: usize,
+    /// Files with findings.
+    pub findings: usize,
+    pub errors: usize,
+    pub internal_errors: usize,
+    pub skipped: usize,
+    pub timeouts: usize,
+    pub findings_by_severity: BySeverity,
+    pub total_params: u64,
+}
+
+/// Findings counted by severity.
+#[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
+pub struct BySeverity {
+    pub error: usize,
+    pub warning: usize,
+    pub info: usize,
+}
+
+/// The `check --format json` document (`kerascope.check/1`).
+#[derive(Debug, serde::Serialize)]
+#[non_exhaustive]
+pub struct CheckDocument<'a> {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    pub files: Vec<FileEntry<'a>>,
+    pub totals: TotalsEntry,
+}
+
+impl<'a> CheckDocument<'a> {
+    /// The document of a scan's results.
+    pub fn of(results: &'a [FileResult]) -> CheckDocument<'a> {
+        CheckDocument {
+            schema: SCHEMA,
+            files: results.iter().map(FileEntry::of).collect(),
+            totals: Totals::of(results).entry(),
+        }
     }
 }
 
 /// The whole `check --format json` document, pretty-printed.
 pub fn document(results: &[FileResult]) -> String {
-    #[derive(serde::Serialize)]
-    struct Document<'a> {
-        schema: &'static str,
-        files: Vec<FileEntry<'a>>,
-        totals: Value,
-    }
-    let document = Document {
-        schema: SCHEMA,
-        files: results.iter().map(FileEntry::of).collect(),
-        totals: Totals::of(results).to_json(),
-    };
-    serde_json::to_string_pretty(&document).unwrap_or_default()
+    serde_json::to_string_pretty(&CheckDocument::of(results)).unwrap_or_default()
 }
 
 /// Human-readable findings of one file (nothing for skipped files).

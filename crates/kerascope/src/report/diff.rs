@@ -1,9 +1,10 @@
 //! `kerascope diff` output: one line per change as text, or the `kerascope.diff/1` document.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::thousands;
-use crate::diff::{ChangeKind, ModelDiff, SCHEMA, Side};
+use crate::diff::{Change, ChangeKind, ModelDiff, SCHEMA, Side};
 
 fn side_text(label: &str, path: &str, s: &Side) -> String {
     let version = s
@@ -91,19 +92,47 @@ pub fn to_text(path_a: &str, path_b: &str, d: &ModelDiff) -> String {
     out
 }
 
-/// The `kerascope.diff/1` document.
+/// The `diff --format json` document (`kerascope.diff/1`).
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct DiffDocument<'a> {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    pub a: SideEntry<'a>,
+    pub b: SideEntry<'a>,
+    pub equivalent: bool,
+    pub changes: &'a [Change],
+    pub notes: &'a [String],
+}
+
+/// One side of a comparison, and the input it was read from.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct SideEntry<'a> {
+    #[serde(flatten)]
+    pub side: &'a Side,
+    pub path: &'a str,
+}
+
+/// The typed document of a comparison.
+pub fn document<'a>(path_a: &'a str, path_b: &'a str, d: &'a ModelDiff) -> DiffDocument<'a> {
+    DiffDocument {
+        schema: SCHEMA,
+        a: SideEntry {
+            side: &d.a,
+            path: path_a,
+        },
+        b: SideEntry {
+            side: &d.b,
+            path: path_b,
+        },
+        equivalent: d.equivalent(),
+        changes: &d.changes,
+        notes: &d.notes,
+    }
+}
+
+/// The document as a JSON value.
 pub fn to_json(path_a: &str, path_b: &str, d: &ModelDiff) -> Value {
-    let side = |path: &str, s: &Side| {
-        let mut v = json!(s);
-        v["path"] = json!(path);
-        v
-    };
-    json!({
-        "schema": SCHEMA,
-        "a": side(path_a, &d.a),
-        "b": side(path_b, &d.b),
-        "equivalent": d.equivalent(),
-        "changes": d.changes,
-        "notes": d.notes,
-    })
+    serde_json::to_value(document(path_a, path_b, d)).unwrap_or_default()
 }

@@ -3,53 +3,140 @@
 
 use std::fmt::Write;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
+use super::ModelLabel;
 use super::summary::{Style, keras_bytes};
 use super::{thousands, tuple};
-use crate::format::{KerasFile, TensorRole};
+use crate::container::hdf5::Hdf5Hazard;
+use crate::container::zip::ZipMember;
+use crate::format::{Format, KerasFile, ReadNote, TensorRole};
+use crate::layers::Dialect;
 
 /// Version of the `inspect --format json` document.
 pub const SCHEMA: &str = "kerascope.inspect/1";
 
-/// The `inspect --format json` document of one file: the same shape as for many.
+/// The `inspect --format json` document (`kerascope.inspect/1`): one entry per input, the
+/// same shape for one file or many.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct InspectDocument<'a> {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    pub files: Vec<InspectEntry<'a>>,
+}
+
+impl<'a> InspectDocument<'a> {
+    /// A document of these entries.
+    pub fn new(files: Vec<InspectEntry<'a>>) -> InspectDocument<'a> {
+        InspectDocument {
+            schema: SCHEMA,
+            files,
+        }
+    }
+}
+
+/// One input of an `inspect` document: what it holds, or why it could not be read.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum InspectEntry<'a> {
+    /// The input was read.
+    Read(Box<FileEntry<'a>>),
+    /// It could not be.
+    Failed {
+        /// The input, as the caller names it.
+        file: &'a str,
+        /// Why.
+        error: &'a str,
+    },
+}
+
+/// What one file holds.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct FileEntry<'a> {
+    pub file: &'a str,
+    pub format: Format,
+    pub keras_version: Option<&'a str>,
+    pub backend: Option<&'a str>,
+    pub dialect: Dialect,
+    pub model: Option<ModelLabel<'a>>,
+    pub has_model_config: bool,
+    pub has_training_config: bool,
+    pub layer_names: &'a [String],
+    /// `None` when the weights are stored in a form not read, or their count overflows.
+    pub stored_params: Option<u64>,
+    pub optimizer_values: Option<u64>,
+    pub tensors: Vec<TensorEntry<'a>>,
+    pub hdf5_hazards: &'a [Hdf5Hazard],
+    pub zip_members: &'a [ZipMember],
+    pub zip_duplicate_names: &'a [String],
+    pub shards: &'a [String],
+    pub notes: &'a [ReadNote],
+    pub hdf5_bytes_read: u64,
+}
+
+/// One stored tensor.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct TensorEntry<'a> {
+    pub role: TensorRole,
+    pub layer: Option<&'a str>,
+    pub owner: &'a str,
+    pub name: &'a str,
+    pub path: &'a str,
+    pub shape: &'a [u64],
+    pub dtype: &'a str,
+    pub stored_bytes: Option<u64>,
+}
+
+/// The `inspect --format json` document of one file.
 pub fn to_json(path: &str, file: &KerasFile) -> Value {
-    json!({"schema": SCHEMA, "files": [file_json(path, file)]})
+    let document = InspectDocument::new(vec![InspectEntry::Read(Box::new(file_entry(path, file)))]);
+    serde_json::to_value(document).unwrap_or_default()
 }
 
 /// One entry of the document's `files`.
-pub fn file_json(path: &str, file: &KerasFile) -> Value {
-    let tensors: Vec<Value> = file
+pub fn file_entry<'a>(path: &'a str, file: &'a KerasFile) -> FileEntry<'a> {
+    let tensors = file
         .tensors
         .iter()
-        .map(|t| {
-            json!({
-                "role": t.role, "layer": t.layer, "owner": t.owner, "name": t.name,
-                "path": t.path, "shape": t.shape, "dtype": t.dtype,
-                "stored_bytes": t.stored_bytes,
-            })
+        .map(|t| TensorEntry {
+            role: t.role,
+            layer: t.layer.as_deref(),
+            owner: &t.owner,
+            name: &t.name,
+            path: &t.path,
+            shape: &t.shape,
+            dtype: &t.dtype,
+            stored_bytes: t.stored_bytes,
         })
         .collect();
-    json!({
-        "file": path,
-        "format": file.format,
-        "keras_version": file.keras_version,
-        "backend": file.backend,
-        "dialect": file.dialect,
-        "model": file.model_class().map(|class| json!({"class": class, "name": file.model_name()})),
-        "has_model_config": file.model_config.is_some(),
-        "has_training_config": file.training_config.is_some(),
-        "layer_names": file.layer_names,
-        "stored_params": file.stored_params().filter(|_| !file.weights_unread()),
-        "optimizer_values": values(file, TensorRole::Optimizer),
-        "tensors": tensors,
-        "hdf5_hazards": file.hdf5_hazards,
-        "zip_members": file.zip_members,
-        "zip_duplicate_names": file.zip_duplicate_names,
-        "shards": file.shards,
-        "notes": file.notes,
-        "hdf5_bytes_read": file.hdf5_bytes_read,
-    })
+    FileEntry {
+        file: path,
+        format: file.format,
+        keras_version: file.keras_version.as_deref(),
+        backend: file.backend.as_deref(),
+        dialect: file.dialect,
+        model: file.model_class().map(|class| ModelLabel {
+            class,
+            name: file.model_name(),
+        }),
+        has_model_config: file.model_config.is_some(),
+        has_training_config: file.training_config.is_some(),
+        layer_names: &file.layer_names,
+        stored_params: file.stored_params().filter(|_| !file.weights_unread()),
+        optimizer_values: values(file, TensorRole::Optimizer),
+        tensors,
+        hdf5_hazards: &file.hdf5_hazards,
+        zip_members: &file.zip_members,
+        zip_duplicate_names: &file.zip_duplicate_names,
+        shards: &file.shards,
+        notes: &file.notes,
+        hdf5_bytes_read: file.hdf5_bytes_read,
+    }
 }
 
 fn values(file: &KerasFile, role: TensorRole) -> Option<u64> {

@@ -1,13 +1,15 @@
 //! `kerascope summary`: the table users know from `model.summary()`, computed from the file,
 //! with the optimizer state kept out of the totals and the arithmetic one flag away.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
-use super::thousands;
+use super::{ModelLabel, thousands};
 use crate::analysis::Analysis;
+use crate::audit::Finding;
 use crate::audit::params::{LayerCheck, Pair};
 use crate::container::hdf5::dtype_size;
-use crate::format::{Tensor, TensorRole};
+use crate::format::{Format, Tensor, TensorRole};
 use crate::graph::{Model, ModelKind};
 use crate::layers::Shape;
 use crate::shape::{Expected, LayerResult};
@@ -390,63 +392,137 @@ pub fn shape_text(shapes: &[Shape]) -> String {
     }
 }
 
-/// The JSON contract (`kerascope.summary/1`), documented in the README.
-pub fn to_json(path: &str, analysis: &Analysis, summary: &Summary) -> Value {
-    json!({
-        "schema": SCHEMA,
-        "file": path,
-        "format": analysis.file.format,
-        "keras_version": analysis.file.keras_version,
-        "model": summary.model_class.as_ref().map(|c| json!({"class": c, "name": summary.model_name})),
-        "layers": summary.rows.iter().map(|r| row_json(r, summary.weights_unknown)).collect::<Vec<_>>(),
-        "total_params": (!summary.weights_unknown).then_some(summary.total_params),
-        "trainable_params": (summary.unknown_trainability == 0 && !summary.weights_unknown).then_some(summary.trainable_params),
-        "non_trainable_params": (summary.unknown_trainability == 0 && !summary.weights_unknown).then_some(summary.non_trainable_params),
-        "optimizer_params": summary.optimizer_params,
-        "findings": analysis.findings,
-    })
+/// The `summary --format json` document (`kerascope.summary/1`, documented in the README).
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct SummaryDocument<'a> {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// The input, as the caller names it.
+    pub file: &'a str,
+    pub format: Format,
+    pub keras_version: Option<&'a str>,
+    /// The model's class and name, when the file stores a config.
+    pub model: Option<ModelLabel<'a>>,
+    pub layers: Vec<LayerEntry<'a>>,
+    /// `None` when the weights are stored in a form not read.
+    pub total_params: Option<u64>,
+    /// `None` when some stored weight's trainability is unknown.
+    pub trainable_params: Option<u64>,
+    pub non_trainable_params: Option<u64>,
+    pub optimizer_params: Option<u64>,
+    pub findings: &'a [Finding],
 }
 
-fn row_json(row: &Row, weights_unknown: bool) -> Value {
-    let weights: Vec<Value> = row
+/// One row of the summary: a top-level layer, and its nested layers when expanded.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct LayerEntry<'a> {
+    pub name: &'a str,
+    pub class: &'a str,
+    pub params: Option<u64>,
+    pub expected_params: Option<u64>,
+    pub trainable_params: Option<u64>,
+    pub non_trainable_params: Option<u64>,
+    pub output_shape: Option<OutputShape<'a>>,
+    pub weights: Vec<WeightEntry<'a>>,
+    /// The layers of a nested model (present only when there are some).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<LayerEntry<'a>>,
+}
+
+/// A layer's output: one shape, or several (`return_state`, `merge_mode=None`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum OutputShape<'a> {
+    One(&'a Shape),
+    Many(&'a [Shape]),
+}
+
+/// One weight of a layer: stored, expected, or both.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct WeightEntry<'a> {
+    pub name: Option<String>,
+    pub path: Option<&'a str>,
+    pub shape: Option<&'a [u64]>,
+    pub expected_shape: Option<&'a [u64]>,
+    pub dtype: Option<&'a str>,
+    pub trainable: Option<bool>,
+}
+
+/// The typed `kerascope.summary/1` document of an analysed file.
+pub fn document<'a>(
+    path: &'a str,
+    analysis: &'a Analysis,
+    summary: &'a Summary,
+) -> SummaryDocument<'a> {
+    let trainability_known = summary.unknown_trainability == 0 && !summary.weights_unknown;
+    SummaryDocument {
+        schema: SCHEMA,
+        file: path,
+        format: analysis.file.format,
+        keras_version: analysis.file.keras_version.as_deref(),
+        model: summary.model_class.as_deref().map(|class| ModelLabel {
+            class,
+            name: summary.model_name.as_deref(),
+        }),
+        layers: summary
+            .rows
+            .iter()
+            .map(|r| layer_entry(r, summary.weights_unknown))
+            .collect(),
+        total_params: (!summary.weights_unknown).then_some(summary.total_params),
+        trainable_params: trainability_known.then_some(summary.trainable_params),
+        non_trainable_params: trainability_known.then_some(summary.non_trainable_params),
+        optimizer_params: summary.optimizer_params,
+        findings: &analysis.findings,
+    }
+}
+
+/// The document as a JSON value.
+pub fn to_json(path: &str, analysis: &Analysis, summary: &Summary) -> Value {
+    serde_json::to_value(document(path, analysis, summary)).unwrap_or_default()
+}
+
+fn layer_entry(row: &Row, weights_unknown: bool) -> LayerEntry<'_> {
+    let weights = row
         .pairs
         .iter()
         .map(|p| {
             let e = p.expected.as_ref();
             let t = p.stored.as_ref();
-            json!({
-                "name": e.map(|e| e.label()).or_else(|| t.map(|t| t.name.clone())),
-                "path": t.map(|t| t.path.clone()),
-                "shape": t.map(|t| t.shape.clone()),
-                "expected_shape": e.and_then(|e| e.weight.shape.clone()),
-                "dtype": t.map(|t| t.dtype.clone()),
-                "trainable": e.map(|e| e.weight.trainable),
-            })
+            WeightEntry {
+                name: e.map(|e| e.label()).or_else(|| t.map(|t| t.name.clone())),
+                path: t.map(|t| t.path.as_str()),
+                shape: t.map(|t| t.shape.as_slice()),
+                expected_shape: e.and_then(|e| e.weight.shape.as_deref()),
+                dtype: t.map(|t| t.dtype.as_str()),
+                trainable: e.map(|e| e.weight.trainable),
+            }
         })
         .collect();
-    let mut value = json!({
-        "name": row.name,
-        "class": row.class_name,
-        "params": (!weights_unknown).then_some(row.params),
-        "expected_params": row.expected_params,
-        "trainable_params": (row.unknown_trainability == 0 && !weights_unknown).then_some(row.trainable_params),
-        "non_trainable_params": (row.unknown_trainability == 0 && !weights_unknown).then_some(row.non_trainable_params),
-        "output_shape": match row.output_shapes.as_slice() {
-            [] => Value::Null,
-            [one] => json!(one),
-            many => json!(many),
+    let trainability_known = row.unknown_trainability == 0 && !weights_unknown;
+    LayerEntry {
+        name: &row.name,
+        class: &row.class_name,
+        params: (!weights_unknown).then_some(row.params),
+        expected_params: row.expected_params,
+        trainable_params: trainability_known.then_some(row.trainable_params),
+        non_trainable_params: trainability_known.then_some(row.non_trainable_params),
+        output_shape: match row.output_shapes.as_slice() {
+            [] => None,
+            [one] => Some(OutputShape::One(one)),
+            many => Some(OutputShape::Many(many)),
         },
-        "weights": weights,
-    });
-    if !row.children.is_empty() {
-        value["layers"] = Value::Array(
-            row.children
-                .iter()
-                .map(|r| row_json(r, weights_unknown))
-                .collect(),
-        );
+        weights,
+        layers: row
+            .children
+            .iter()
+            .map(|r| layer_entry(r, weights_unknown))
+            .collect(),
     }
-    value
 }
 
 /// How to draw the table.

@@ -1,11 +1,13 @@
 //! `kerascope verify` output: the differences (with their row, line and explanation) as text,
 //! or the `kerascope.verify/1` JSON document.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::thousands;
 use crate::analysis::Analysis;
-use crate::verify::{RowStatus, SCHEMA, Verification};
+use crate::format::Format;
+use crate::verify::{Difference, Note, RowOutcome, RowStatus, SCHEMA, Style, Verification};
 
 /// The model file a summary was compared with.
 pub struct FileLabel<'a> {
@@ -156,20 +158,67 @@ pub fn to_text(summary_path: &str, file: Option<&FileLabel>, v: &Verification) -
     out
 }
 
-/// The `kerascope.verify/1` document.
+/// The `verify --format json` document (`kerascope.verify/1`).
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct VerifyDocument<'a> {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    pub summary: SummaryLabel<'a>,
+    /// The model file compared with, if any.
+    pub file: Option<FileEntry<'a>>,
+    pub matches: bool,
+    pub rows: &'a [RowOutcome],
+    pub differences: &'a [Difference],
+    pub notes: &'a [Note],
+}
+
+/// The pasted summary.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct SummaryLabel<'a> {
+    pub path: &'a str,
+    pub style: Style,
+    pub model: Option<&'a str>,
+}
+
+/// The model file.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct FileEntry<'a> {
+    pub path: &'a str,
+    pub format: Format,
+    pub keras_version: Option<&'a str>,
+    pub model: Option<&'a str>,
+}
+
+/// The typed document of a verification.
+pub fn document<'a>(
+    summary_path: &'a str,
+    file: Option<&FileLabel<'a>>,
+    v: &'a Verification,
+) -> VerifyDocument<'a> {
+    VerifyDocument {
+        schema: SCHEMA,
+        summary: SummaryLabel {
+            path: summary_path,
+            style: v.style,
+            model: v.summary_model.as_deref(),
+        },
+        file: file.map(|f| FileEntry {
+            path: f.path,
+            format: f.analysis.file.format,
+            keras_version: f.analysis.file.keras_version.as_deref(),
+            model: v.file_model.as_deref(),
+        }),
+        matches: v.matches(),
+        rows: &v.rows,
+        differences: &v.differences,
+        notes: &v.notes,
+    }
+}
+
+/// The document as a JSON value.
 pub fn to_json(summary_path: &str, file: Option<&FileLabel>, v: &Verification) -> Value {
-    json!({
-        "schema": SCHEMA,
-        "summary": {"path": summary_path, "style": v.style, "model": v.summary_model},
-        "file": file.map(|f| json!({
-            "path": f.path,
-            "format": f.analysis.file.format,
-            "keras_version": f.analysis.file.keras_version,
-            "model": v.file_model,
-        })),
-        "matches": v.matches(),
-        "rows": v.rows,
-        "differences": v.differences,
-        "notes": v.notes,
-    })
+    serde_json::to_value(document(summary_path, file, v)).unwrap_or_default()
 }
