@@ -64,7 +64,7 @@ impl Options {
 /// ```
 /// let bytes = include_bytes!("../../../fixtures/tfk_sequential_basic.h5");
 /// let analysis = kerascope::analyze_bytes(bytes, &kerascope::Options::default()).unwrap();
-/// let summary = kerascope::report::summary::build(&analysis);
+/// let summary = kerascope::summary::build(&analysis);
 /// // model.count_params() of tf_keras 2.21.0 (fixtures/truth/tfk_sequential_basic.h5.json)
 /// assert_eq!(summary.total_params, 276);
 /// assert_eq!(summary.trainable_params, 244);

@@ -18,8 +18,8 @@ use serde_json::Value;
 use crate::analysis::Analysis;
 use crate::format::Format;
 use crate::graph::Model;
-use crate::report::summary::{self, Row, shape_text};
-use crate::report::{thousands, tuple};
+use crate::summary::{self, Row};
+use crate::text::{shape_text, thousands, tuple};
 use crate::verify::same_layer_class;
 
 /// Version of the `diff --format json` document.
@@ -292,42 +292,7 @@ fn config_changes(
 
 /// Lines up two layer lists by name: matched index pairs, in order.
 fn align(a: &[Row], b: &[Row]) -> Vec<(usize, usize)> {
-    let (n, m) = (a.len(), b.len());
-    if n.saturating_mul(m) > 16_000_000 {
-        let mut pairs = Vec::new();
-        let mut next = 0;
-        for (i, row) in a.iter().enumerate() {
-            if let Some(j) = (next..m).find(|&j| b[j].name == row.name) {
-                pairs.push((i, j));
-                next = j + 1;
-            }
-        }
-        return pairs;
-    }
-    let at = |i: usize, j: usize| i * (m + 1) + j;
-    let mut lcs = vec![0u32; (n + 1) * (m + 1)];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[at(i, j)] = if a[i].name == b[j].name {
-                lcs[at(i + 1, j + 1)] + 1
-            } else {
-                lcs[at(i + 1, j)].max(lcs[at(i, j + 1)])
-            };
-        }
-    }
-    let (mut i, mut j, mut pairs) = (0, 0, Vec::new());
-    while i < n && j < m {
-        if a[i].name == b[j].name {
-            pairs.push((i, j));
-            i += 1;
-            j += 1;
-        } else if lcs[at(i + 1, j)] >= lcs[at(i, j + 1)] {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    pairs
+    crate::align::longest_common_subsequence(a.len(), b.len(), |i, j| a[i].name == b[j].name)
 }
 
 /// A row's stored weights in order: label, shape, dtype; the label is the rule's name for the

@@ -5,6 +5,7 @@
 //! of the file) → [`graph`] (normalized config) → [`shape`] (inferred shapes, through the
 //! [`layers`] rules) → [`audit`] (findings) → [`report`].
 
+pub mod align;
 pub mod analysis;
 pub mod audit;
 pub mod container;
@@ -15,9 +16,12 @@ pub mod format;
 pub mod graph;
 pub mod layers;
 pub mod limits;
+pub mod model;
 pub mod report;
 pub mod scan;
 pub mod shape;
+pub mod summary;
+pub mod text;
 pub mod verify;
 
 pub use analysis::{

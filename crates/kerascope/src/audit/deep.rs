@@ -241,9 +241,9 @@ pub fn check(path: &Path, file: &KerasFile) -> Vec<Finding> {
                 layer,
                 format!(
                     "{label} holds {} NaN and {} infinite values of {}",
-                    crate::report::thousands(stats.nan),
-                    crate::report::thousands(stats.inf),
-                    crate::report::thousands(stats.values)
+                    crate::text::thousands(stats.nan),
+                    crate::text::thousands(stats.inf),
+                    crate::text::thousands(stats.values)
                 ),
             ));
         }
@@ -251,7 +251,7 @@ pub fn check(path: &Path, file: &KerasFile) -> Vec<Finding> {
             findings.push(Finding::new(
                 &ALL_ZERO,
                 layer,
-                format!("{label} {} is all zeros", crate::report::tuple(&t.shape)),
+                format!("{label} {} is all zeros", crate::text::tuple(&t.shape)),
             ));
         }
     }
@@ -262,7 +262,7 @@ pub fn check(path: &Path, file: &KerasFile) -> Vec<Finding> {
             format!(
                 "{} tensors ({} values) not checked: chunked layout, or their file could not be opened",
                 skipped.0,
-                crate::report::thousands(skipped.1)
+                crate::text::thousands(skipped.1)
             ),
         ));
     }

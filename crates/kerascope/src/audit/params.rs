@@ -7,8 +7,8 @@ use super::{Finding, RuleDoc, Severity};
 use crate::format::naming::to_snake_case;
 use crate::format::{Format, KerasFile, NoteKind, Tensor, TensorRole};
 use crate::layers::ExpectedWeight;
-use crate::report::tuple;
 use crate::shape::{Expected, LayerResult, ModelResult};
+use crate::text::tuple;
 
 pub const SHAPE_MISMATCH: RuleDoc = RuleDoc {
     code: "P101",
@@ -166,7 +166,7 @@ pub fn check(file: &KerasFile, result: Option<&ModelResult>) -> (Vec<LayerCheck>
                         "weights only: no model config stored"
                     },
                     stored.len(),
-                    crate::report::thousands(total)
+                    crate::text::thousands(total)
                 ),
             ));
         }
@@ -371,7 +371,7 @@ fn check_layer(
             Some(name),
             format!(
                 "input shape unknown from the config; {} is the one input that fits the stored tensors",
-                crate::report::summary::shape_text(&layer.input_shapes)
+                crate::text::shape_text(&layer.input_shapes)
             ),
         ));
     }
@@ -471,8 +471,8 @@ fn check_layer(
                 Some(name),
                 format!(
                     "stores {} parameters; the config implies {}{}",
-                    crate::report::thousands(stored_params),
-                    crate::report::thousands(exp),
+                    crate::text::thousands(stored_params),
+                    crate::text::thousands(exp),
                     derivation
                         .as_deref()
                         .map(|d| format!(" — {d}"))
@@ -493,7 +493,7 @@ fn check_layer(
                     "{}; {} stored tensors ({} parameters) not checked",
                     unknown.join("; "),
                     stored.len(),
-                    crate::report::thousands(stored_params)
+                    crate::text::thousands(stored_params)
                 ),
             ));
         } else if unverified {
@@ -503,7 +503,7 @@ fn check_layer(
                 format!(
                     "input shape unknown; {} stored tensors ({} parameters) checked by name only",
                     stored.len(),
-                    crate::report::thousands(stored_params)
+                    crate::text::thousands(stored_params)
                 ),
             ));
         }

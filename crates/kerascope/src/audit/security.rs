@@ -738,9 +738,7 @@ fn size_findings(file: &KerasFile, out: &mut Vec<Finding>) {
         };
         if bomb {
             let declared_text = declared
-                .map(|d| {
-                    crate::report::summary::keras_bytes(d, crate::report::summary::Style::Keras3)
-                })
+                .map(crate::text::keras_bytes)
                 .unwrap_or_else(|| "more than 2^64 bytes".into());
             let ratio = match (declared, stored) {
                 (Some(d), Some(s)) if s > 0 => format!(" ({}× the stored bytes)", d / s),
@@ -752,7 +750,7 @@ fn size_findings(file: &KerasFile, out: &mut Vec<Finding>) {
                 format!(
                     "/{} declares {} {} = {declared_text} in {} stored bytes{ratio}",
                     t.path,
-                    crate::report::tuple(&t.shape),
+                    crate::text::tuple(&t.shape),
                     t.dtype,
                     stored.map(|s| s.to_string()).unwrap_or_else(|| "?".into()),
                 ),
@@ -852,7 +850,7 @@ fn bomb(m: &ZipMember) -> Option<String> {
         return Some(format!(
             "member {} declares {}",
             m.name,
-            crate::report::summary::keras_bytes(m.size, crate::report::summary::Style::Keras3)
+            crate::text::keras_bytes(m.size)
         ));
     }
     if !m.is_stored() && m.size > 1 << 20 && ratio > ZIP_MAX_RATIO {

@@ -14,8 +14,8 @@ use crate::container::hdf5::H5File;
 use crate::container::source::Source;
 use crate::container::zip::ZipFile;
 use crate::error::{Error, Result};
-use crate::layers::Dialect;
 use crate::limits::Limits;
+use crate::model::Dialect;
 
 /// The weights member Keras writes in a `.keras` archive.
 const WEIGHTS_H5: &str = "model.weights.h5";

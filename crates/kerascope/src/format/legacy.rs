@@ -12,7 +12,7 @@ use super::{
 };
 use crate::container::hdf5::{DatasetInfo, H5File, H5Group, Hdf5Hazard, join};
 use crate::error::{Error, Result};
-use crate::layers::Dialect;
+use crate::model::Dialect;
 
 /// Keras 1 short weight names, found as `<layer>_<short>` (longest first when matching).
 const KERAS1_SHORT_NAMES: &[&str] = &[

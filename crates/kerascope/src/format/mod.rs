@@ -19,8 +19,8 @@ use crate::container::sniff::{Container, sniff_source};
 use crate::container::source::Source;
 use crate::container::zip::ZipMember;
 use crate::error::{Error, Result};
-use crate::layers::Dialect;
 use crate::limits::Limits;
+use crate::model::Dialect;
 
 /// The file formats kerascope reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

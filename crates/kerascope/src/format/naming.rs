@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use crate::layers::{Dialect, LayerCfg, rule_for};
+use crate::layers::{LayerCfg, rule_for};
+use crate::model::Dialect;
 
 /// Keras' `naming.to_snake_case` (one implementation, with the layer rules that also name
 /// sub-objects by it).

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::layers::Shape;
+use crate::model::Shape;
 
 /// Returns the config with Keras 1 keys renamed. Keys already in Keras 2 form are kept.
 pub fn translate(class_name: &str, config: Value) -> Value {

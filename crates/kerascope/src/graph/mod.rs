@@ -9,7 +9,7 @@ pub mod keras1;
 
 use serde_json::Value;
 
-use crate::layers::{Dialect, Dim, Shape};
+use crate::model::{Dialect, Dim, Shape};
 
 /// How the model was built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -9,6 +9,7 @@ use std::cell::Cell;
 use serde_json::Value;
 
 use super::{Dialect, Dim, ExpectedWeight, LayerCfg, RuleError, RuleOutput, Shape, StoredAlias};
+use crate::text::thousands;
 
 pub(crate) type R<T> = Result<T, RuleError>;
 
@@ -42,19 +43,6 @@ pub(crate) fn product(dims: &[u64], what: &str) -> R<u64> {
         return Ok(0);
     }
     dims.iter().try_fold(1u64, |acc, &d| mul(acc, d, what))
-}
-
-/// `n` with thousands separators: `4,457,472`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -387,7 +387,7 @@ pub fn summary_table(results: &[FileResult]) -> String {
             let _ = writeln!(
                 out,
                 "  {:>10}  {}",
-                super::summary::keras_bytes(r.size, super::summary::Style::Keras3),
+                crate::text::keras_bytes(r.size),
                 r.path.display()
             );
         }

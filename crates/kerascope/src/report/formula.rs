@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 use super::thousands;
 use crate::graph::keras1;
-use crate::layers::{Dialect, LayerCfg, Shape, registry, rule_for};
+use crate::layers::{LayerCfg, registry, rule_for};
+use crate::model::{Dialect, Shape};
 
 /// Arguments as typed on the command line: `units=256`, `kernel_size=3,3`,
 /// `input_shape=16,4096`, `padding=same`. `input_shape` (without the batch axis) or
@@ -189,7 +190,7 @@ impl FormulaAnswer {
         let input_text = if self.input_shapes.is_empty() {
             "unknown".to_string()
         } else {
-            super::summary::shape_text(&self.input_shapes)
+            crate::text::shape_text(&self.input_shapes)
         };
         let _ = writeln!(out, "{} on input {input_text}", self.class_name);
         let width = self.weights.iter().map(|w| w.name.len()).max().unwrap_or(0);
@@ -226,7 +227,7 @@ impl FormulaAnswer {
             let _ = writeln!(
                 out,
                 "output {}",
-                super::summary::shape_text(&self.output_shapes)
+                crate::text::shape_text(&self.output_shapes)
             );
         }
         if !self.ignored.is_empty() {

@@ -7,12 +7,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ModelLabel;
-use super::summary::{Style, keras_bytes};
 use super::{thousands, tuple};
 use crate::container::hdf5::Hdf5Hazard;
 use crate::container::zip::ZipMember;
 use crate::format::{Format, KerasFile, ReadNote, TensorRole};
-use crate::layers::Dialect;
+use crate::model::Dialect;
 
 /// Version of the `inspect --format json` document.
 pub const SCHEMA: &str = "kerascope.inspect/1";
@@ -183,7 +182,7 @@ pub fn to_text(path: &str, file: &KerasFile) -> String {
         out,
         "{} layers stored, {layer_tensors} weight tensors, {stored} parameters ({})",
         file.layer_names.len(),
-        keras_bytes(bytes(file, TensorRole::Layer), Style::Keras3)
+        crate::text::keras_bytes(bytes(file, TensorRole::Layer))
     );
     let name_width = file
         .tensors_of(TensorRole::Layer)

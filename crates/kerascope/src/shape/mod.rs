@@ -5,7 +5,8 @@
 use crate::Map as HashMap;
 
 use crate::graph::{Layer, Model, ModelKind};
-use crate::layers::{Dialect, LayerCfg, RuleError, RuleOutput, Shape, rule_for};
+use crate::layers::{LayerCfg, RuleError, RuleOutput, rule_for};
+use crate::model::{Dialect, Shape};
 
 /// What the rules say about one layer (its first call: the one that creates the weights).
 #[derive(Debug, Clone)]

@@ -3,8 +3,9 @@
 //! same layer under another name, and what makes a printed class or shape fit the file's.
 
 use super::parse::{PrintedRow, PrintedShape, PrintedSummary};
-use crate::layers::Shape;
-use crate::report::summary::{Row, shape_text};
+use crate::model::Shape;
+use crate::summary::Row;
+use crate::text::shape_text;
 
 /// Class names Keras renamed between versions: the same layer either way.
 const SAME_CLASS: &[(&str, &str)] = &[
@@ -53,47 +54,9 @@ pub(super) fn flatten<'a>(rows: &'a [Row], depth: usize, expand: bool, out: &mut
 /// Lines up printed rows with file rows: matched pairs in order, by longest common
 /// subsequence of compatible names (same depth; a cut name matches by its beginning).
 pub(super) fn align(printed: &[PrintedRow], file: &[FileRow]) -> Vec<(usize, usize)> {
-    let (n, m) = (printed.len(), file.len());
-    let compatible = |i: usize, j: usize| {
+    crate::align::longest_common_subsequence(printed.len(), file.len(), |i, j| {
         printed[i].depth == file[j].depth && printed[i].may_be(&file[j].row.name)
-    };
-    if n.saturating_mul(m) > 16_000_000 {
-        // Too big for the table: first unused compatible row, in order.
-        let mut pairs = Vec::new();
-        let mut next = 0;
-        for i in 0..n {
-            if let Some(j) = (next..m).find(|&j| compatible(i, j)) {
-                pairs.push((i, j));
-                next = j + 1;
-            }
-        }
-        return pairs;
-    }
-    // lcs[i][j]: longest common subsequence of printed[i..] and file[j..].
-    let mut lcs = vec![0u32; (n + 1) * (m + 1)];
-    let at = |i: usize, j: usize| i * (m + 1) + j;
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[at(i, j)] = if compatible(i, j) {
-                lcs[at(i + 1, j + 1)] + 1
-            } else {
-                lcs[at(i + 1, j)].max(lcs[at(i, j + 1)])
-            };
-        }
-    }
-    let (mut i, mut j, mut pairs) = (0, 0, Vec::new());
-    while i < n && j < m {
-        if compatible(i, j) && lcs[at(i, j)] == lcs[at(i + 1, j + 1)] + 1 {
-            pairs.push((i, j));
-            i += 1;
-            j += 1;
-        } else if lcs[at(i + 1, j)] >= lcs[at(i, j + 1)] {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    pairs
+    })
 }
 
 pub(super) fn mark(len: usize, indices: impl Iterator<Item = usize>) -> Vec<bool> {

@@ -1,7 +1,7 @@
 //! `kerascope verify`: is this pasted `model.summary()` the summary of this file?
 //!
 //! The printed rows ([`parse`]) are lined up with the file's own summary rows
-//! ([`crate::report::summary::build`]) by name, in order — a longest common subsequence, so
+//! ([`crate::summary::build`]) by name, in order — a longest common subsequence, so
 //! that a removed, added or renamed row does not shift every row after it — and compared row by
 //! row: name, type, output shape, parameter count, inputs (`Connected to`), `Trainable`; then
 //! the totals. Every difference is reported with the row and the line it is on; the well-known
@@ -27,9 +27,10 @@ use align::{FileRow, align, flatten, mark, pair_renamed, same_class, shapes_agre
 use totals::{compare_totals, unsaved_lora};
 
 use crate::analysis::Analysis;
-use crate::layers::Shape;
-use crate::report::summary::{self, Row, Summary, shape_text};
-use crate::report::thousands;
+use crate::model::Shape;
+use crate::summary::{self, Row, Summary};
+use crate::text::shape_text;
+use crate::text::thousands;
 
 /// Version of the `verify --format json` document.
 pub const SCHEMA: &str = "kerascope.verify/1";

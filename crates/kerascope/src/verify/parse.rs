@@ -16,7 +16,7 @@
 
 use serde::Serialize;
 
-use crate::layers::Shape;
+use crate::model::Shape;
 
 /// Which Keras printed the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

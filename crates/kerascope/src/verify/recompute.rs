@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 
 use super::parse::{PrintedRow, PrintedShape, PrintedSummary, Style};
 use super::{Difference, Kind, Note, RowOutcome, RowStatus, Verification};
-use crate::layers::{Dialect, LayerCfg, Shape, registry, rule_for};
-use crate::report::summary::shape_text;
-use crate::report::thousands;
+use crate::layers::{LayerCfg, registry, rule_for};
+use crate::model::{Dialect, Shape};
+use crate::text::{shape_text, thousands};
 
 /// A class whose rule says it never owns weights (`MaxPooling2D`, `Dropout`, ...).
 fn weightless(class: &str) -> bool {

@@ -4,8 +4,8 @@
 use super::align::FileRow;
 use super::parse::PrintedSummary;
 use super::{Difference, Findings, Kind};
-use crate::report::summary::{Row, Summary};
-use crate::report::thousands;
+use crate::summary::{Row, Summary};
+use crate::text::thousands;
 
 /// Parameters Keras counts that a file never stores: LoRA factors (`lora_kernel_a`, ...),
 /// merged into the kernel on save and created again when the layer is built.
