@@ -73,9 +73,86 @@ pub fn keras3_keys(model: &Value) -> Vec<(String, &Value)> {
     keys
 }
 
+/// tf.keras 2.13 numbered the keys of `_layer_checkpoint_dependencies` over that dict's
+/// values, where a layer with weights appears twice (`layer_with_weights-k` and `layer-i`,
+/// `Functional._layer_checkpoint_dependencies`), and 2.14 stopped counting the repeat: stored
+/// keys go `conv2d`, `conv2d_2`, `conv2d_4` where 2.14+ (and [`keras3_keys`]) give `conv2d`,
+/// `conv2d_1`, `conv2d_2`. Returns, for the object paths that differ, the 2.13 stored prefix
+/// and the key path 2.14 would have written (longest first), when the 2.13 numbering places
+/// more of the `stored` object paths than the 2.14 one; else nothing. A layer has weights, as
+/// when the file was written, when something is stored below its key.
+pub fn tfk213_renames(model: &Value, stored: &[String]) -> Vec<(String, String)> {
+    let mut renames = Vec::new();
+    let mut doubled_tops = Vec::new();
+    doubled_keys(model, "", "", stored, &mut renames, &mut doubled_tops);
+    let placed = |tops: &[String]| {
+        stored
+            .iter()
+            .filter(|p| tops.iter().any(|t| under(p, t)))
+            .count()
+    };
+    let distinct_tops: Vec<String> = keras3_keys(model)
+        .into_iter()
+        .map(|(key, _)| format!("{CHECKPOINT_LAYERS}/{key}"))
+        .collect();
+    if placed(&doubled_tops) <= placed(&distinct_tops) {
+        return Vec::new();
+    }
+    renames.retain(|(from, to)| from != to);
+    renames.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+    renames
+}
+
+/// The group tf.keras 2.13–2.15 keep a model's layers under.
+const CHECKPOINT_LAYERS: &str = "_layer_checkpoint_dependencies";
+
+/// `path` is `prefix` or below it.
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+fn doubled_keys(
+    model: &Value,
+    stored_at: &str,
+    canonical_at: &str,
+    stored: &[String],
+    renames: &mut Vec<(String, String)>,
+    tops: &mut Vec<String>,
+) {
+    let join = |at: &str, key: &str| {
+        if at.is_empty() {
+            format!("{CHECKPOINT_LAYERS}/{key}")
+        } else {
+            format!("{at}/{CHECKPOINT_LAYERS}/{key}")
+        }
+    };
+    let mut seen: crate::Map<String, usize> = crate::Map::default();
+    for (canonical_key, entry) in keras3_keys(model) {
+        let base = to_snake_case(class_name(entry));
+        let count = seen.entry(base.clone()).or_insert(0);
+        let key = if *count == 0 {
+            base
+        } else {
+            format!("{base}_{count}")
+        };
+        let from = join(stored_at, &key);
+        let to = join(canonical_at, &canonical_key);
+        let has_weights = stored.iter().any(|p| under(p, &from));
+        *count += if has_weights { 2 } else { 1 };
+        if is_model(entry) {
+            doubled_keys(entry, &from, &to, stored, renames, tops);
+        }
+        if stored_at.is_empty() {
+            tops.push(from.clone());
+        }
+        renames.push((from, to));
+    }
+}
+
 /// Segments that mean "the layers of this model" in object paths (Keras 3; tf.keras 2.13–2.15).
 fn is_layers_segment(segment: &str) -> bool {
-    segment == "layers" || segment == "_layer_checkpoint_dependencies"
+    segment == "layers" || segment == CHECKPOINT_LAYERS
 }
 
 /// tf.keras writes private attribute names (`_query_dense`) where Keras 3 has public ones.

@@ -1,0 +1,172 @@
+//! Patterns found in real model files (`fixtures/real/`, `scripts/make_real_patterns.py`):
+//! each fixture's totals and per-layer counts equal what the Keras version that wrote it
+//! reported after loading it, with no parameter or structure finding above info; and on every
+//! fixture and corpus file `summary` and `check` print the same total.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kerascope::audit::Severity;
+use kerascope::report::summary;
+use kerascope::{Limits, analyze_path};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn files_in(dir: &Path, ends: &[&str]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .filter(|p| ends.iter().any(|e| p.to_string_lossy().ends_with(e)))
+        .collect();
+    files.sort();
+    files
+}
+
+/// P and F findings of severity warning or error, as text.
+fn false_alarms(analysis: &kerascope::Analysis) -> Vec<String> {
+    analysis
+        .findings
+        .iter()
+        .filter(|f| {
+            f.severity >= Severity::Warning && (f.code.starts_with('P') || f.code.starts_with('F'))
+        })
+        .map(|f| format!("{} {:?} {}", f.code, f.layer, f.message))
+        .collect()
+}
+
+#[test]
+fn every_real_pattern_fixture_counts_as_the_keras_that_wrote_it() {
+    let dir = root().join("fixtures/real");
+    let truths = files_in(&dir.join("truth"), &[".json"]);
+    assert!(truths.len() >= 25, "fixtures/real truth files missing");
+    for truth_path in truths {
+        let truth = load(&truth_path);
+        let name = truth["file"].as_str().unwrap();
+        let analysis = analyze_path(&dir.join(name), &Limits::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(false_alarms(&analysis), Vec::<String>::new(), "{name}");
+        let built = summary::build(&analysis);
+        let keras_total = truth["count_params"].as_u64().unwrap();
+        assert_eq!(built.total_params, keras_total, "{name}: total");
+        assert_eq!(
+            analysis.file.stored_params(),
+            Some(keras_total),
+            "{name}: check total"
+        );
+        if built.unknown_trainability == 0 {
+            assert_eq!(
+                built.trainable_params,
+                truth["trainable_params"].as_u64().unwrap(),
+                "{name}: trainable"
+            );
+            assert_eq!(
+                built.non_trainable_params,
+                truth["non_trainable_params"].as_u64().unwrap(),
+                "{name}: non-trainable"
+            );
+        }
+        for layer in truth["layers"].as_array().unwrap() {
+            let layer_name = layer["name"].as_str().unwrap();
+            let keras = layer["count_params"].as_u64().unwrap();
+            match built.rows.iter().find(|r| r.name == layer_name) {
+                Some(row) => {
+                    assert_eq!(row.params, keras, "{name}: {layer_name}");
+                    if let Some(expected) = row.expected_params {
+                        assert_eq!(expected, keras, "{name}: {layer_name} expected");
+                    }
+                }
+                // Weightless layers are not stored in weights-only files.
+                None => assert_eq!(keras, 0, "{name}: layer {layer_name} missing"),
+            }
+        }
+    }
+}
+
+/// The covered patterns each have their fixture, and the tf.keras ones each writer version.
+#[test]
+fn each_pattern_has_its_fixture() {
+    let dir = root().join("fixtures/real");
+    for version in ["213", "214", "215"] {
+        for model in ["mixed", "nested", "sequential"] {
+            for variant in ["", "_windows"] {
+                let name = format!("tfk{version}_{model}{variant}.keras");
+                assert!(dir.join(&name).exists(), "{name}");
+            }
+        }
+    }
+    for name in [
+        "tfk_empty_name_component.h5",
+        "k1_scoped_weight_names.h5",
+        "tfk_lambda_flatten_dense.h5",
+        "k3_spectral_norm.weights.h5",
+        "k3_relu_infinity.keras",
+        "k3_bzip2.keras",
+        "k3_lzma.keras",
+    ] {
+        assert!(
+            dir.join("truth").join(format!("{name}.json")).exists(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_layer_after_a_hidden_shape_is_checked_from_its_kernel() {
+    let path = root().join("fixtures/real/tfk_lambda_flatten_dense.h5");
+    let analysis = analyze_path(&path, &Limits::default()).unwrap();
+    let codes: Vec<(&str, Option<&str>)> = analysis
+        .findings
+        .iter()
+        .map(|f| (f.code, f.layer.as_deref()))
+        .collect();
+    assert!(!codes.contains(&("P106", Some("dense"))), "{codes:?}");
+    assert!(codes.contains(&("P108", Some("dense"))), "{codes:?}");
+}
+
+/// `kerascope check --format json` over many files, and `summary --format json` per file:
+/// both totals are the same number (or both absent when the file cannot be read).
+#[test]
+fn summary_and_check_print_the_same_total_on_every_fixture_and_corpus_file() {
+    let ends = [".h5", ".hdf5", ".keras", ".weights.json", ".json"];
+    let mut files = files_in(&root().join("fixtures"), &ends);
+    files.extend(files_in(&root().join("fixtures/real"), &ends));
+    files.extend(files_in(&root().join("../shared/corpus/files"), &[""]));
+    files.retain(|p| !p.to_string_lossy().ends_with("expected.json"));
+    assert!(files.len() >= 90, "only {} files", files.len());
+    let exe = env!("CARGO_BIN_EXE_kerascope");
+    let out = Command::new(exe)
+        .args(["check", "--format", "json", "--no-progress", "-j", "1"])
+        .args(&files)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = report["files"].as_array().unwrap();
+    assert_eq!(entries.len(), files.len());
+    let mut compared = 0;
+    for entry in entries {
+        let file = entry["file"].as_str().unwrap();
+        let out = Command::new(exe)
+            .args(["summary", "--format", "json", file])
+            .output()
+            .unwrap();
+        let summary_total = serde_json::from_slice::<Value>(&out.stdout)
+            .ok()
+            .map(|s| s["total_params"].clone());
+        match summary_total {
+            Some(total) => {
+                assert_eq!(total, entry["total_params"], "{file}");
+                compared += 1;
+            }
+            None => assert!(entry["total_params"].is_null(), "{file}: summary failed"),
+        }
+    }
+    assert!(compared >= 80, "only {compared} totals compared");
+}
