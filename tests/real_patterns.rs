@@ -170,3 +170,26 @@ fn summary_and_check_print_the_same_total_on_every_fixture_and_corpus_file() {
     }
     assert!(compared >= 80, "only {compared} totals compared");
 }
+
+/// No parameter or structure finding above info on a corpus file that Keras 3.15.1 or
+/// tf_keras 2.21 loads cleanly (the corpus truth records each load).
+#[test]
+fn no_false_alarm_on_a_corpus_file_keras_loads() {
+    let corpus = root().join("../shared/corpus");
+    let mut checked = 0;
+    for truth_path in files_in(&corpus.join("truth"), &[".json"]) {
+        let truth = load(&truth_path);
+        let loaded = ["keras3_load", "tf_keras_load"]
+            .iter()
+            .any(|k| truth[k]["loaded"].as_bool() == Some(true));
+        if !loaded {
+            continue;
+        }
+        let name = truth["static"]["file"].as_str().unwrap();
+        let analysis = analyze_path(&corpus.join("files").join(name), &Limits::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(false_alarms(&analysis), Vec::<String>::new(), "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} corpus files loaded by Keras");
+}

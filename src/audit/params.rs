@@ -184,7 +184,8 @@ pub fn check(file: &KerasFile, result: Option<&ModelResult>) -> (Vec<LayerCheck>
         file.format,
         Format::KerasZip | Format::Keras3WeightsH5 | Format::Keras3WeightsSharded
     );
-    let by_position = !keras3_paths && file.dialect == crate::layers::Dialect::Keras1;
+    // Legacy HDF5 weights load by their order in `weight_names` (Keras 1 and 2 alike).
+    let by_position = !keras3_paths;
     let mut checks = Vec::new();
     let mut by_layer: crate::Map<&str, Vec<&Tensor>> = Default::default();
     for t in &stored {
@@ -353,9 +354,9 @@ fn check_layer(
             alias: false,
         });
     }
-    // Keras 1 loads a layer's weights by their order in `weight_names`, whatever their names
-    // (TF variable scopes make them `global/shared/dense_1_W:0`): when the names leave some
-    // weight unpaired, pair by position as Keras 1 does, if every shape fits.
+    // Keras 1 and 2 load a legacy layer's weights by their order in `weight_names`, whatever
+    // their names (Keras 1 TF variable scopes make them `global/shared/dense_1_W:0`): when the
+    // names leave some weight unpaired, pair by position as Keras does, if every shape fits.
     let unpaired = pairs.iter().any(|p| p.stored.is_none()) || used.iter().any(|u| !u);
     if by_position && unpaired && fits_by_position(stored, &expected) {
         used.iter_mut().for_each(|u| *u = true);

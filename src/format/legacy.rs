@@ -364,6 +364,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn weight_names_resolve_as_hdf5_paths() {
+        assert_eq!(
+            hdf5_path("res_net//conv2d_1/kernel:0"),
+            "res_net/conv2d_1/kernel:0"
+        );
+        assert_eq!(hdf5_path("a/b/"), "a/b");
+        assert_eq!(hdf5_path("dense/kernel:0"), "dense/kernel:0");
+        assert_eq!(hdf5_path("/abs//x"), "/abs//x");
+    }
+
+    #[test]
     fn weight_names_of_every_generation_split_into_scope_and_short_name() {
         // Names as they appear in real files (FORMATS.md §2.3).
         let cases = [

@@ -441,3 +441,32 @@ pub(crate) fn tensor(role: TensorRole, layer: Option<String>, info: DatasetInfo)
         copy_of: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Value {
+        parse_json(text.as_bytes(), "test", &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn python_non_finite_literals_read_outside_strings_only() {
+        let v = parsed(
+            r#"{"max_value": Infinity, "a": [NaN, -Infinity, 1e-7], "s": "NaN \" Infinity"}"#,
+        );
+        assert_eq!(v["max_value"], "Infinity");
+        assert_eq!(v["a"][0], "NaN");
+        assert_eq!(v["a"][1], "-Infinity");
+        // Other numbers keep their text exactly.
+        assert_eq!(v["a"][2].to_string(), "1e-7");
+        assert_eq!(v["s"], "NaN \" Infinity");
+        assert!(python_literals_as_strings(br#"{"a": 1.5, "b": "x"}"#).is_none());
+    }
+
+    #[test]
+    fn a_bare_word_that_is_not_a_python_literal_stays_invalid() {
+        assert!(parse_json(br#"{"a": Nan}"#, "test", &Limits::default()).is_err());
+        assert!(parse_json(br#"{"a": NaNx}"#, "test", &Limits::default()).is_err());
+    }
+}

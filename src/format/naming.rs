@@ -225,4 +225,49 @@ mod tests {
         let keys: Vec<String> = keras3_keys(&model).into_iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["dense", "dense_1", "dropout", "dense_2"]);
     }
+
+    fn functional(layers: &[(&str, &str)]) -> Value {
+        let layers: Vec<Value> = layers
+            .iter()
+            .map(|(class, name)| serde_json::json!({"class_name": class, "config": {"name": name}}))
+            .collect();
+        serde_json::json!({"class_name": "Functional", "config": {"layers": layers}})
+    }
+
+    fn paths(list: &[&str]) -> Vec<String> {
+        list.iter()
+            .map(|p| format!("{CHECKPOINT_LAYERS}/{p}"))
+            .collect()
+    }
+
+    #[test]
+    fn tf_keras_2_13_keys_count_a_layer_with_weights_twice() {
+        // As tfk213_mixed.keras stores them: conv2d, conv2d_2, conv2d_4 (fixtures/real).
+        let model = functional(&[
+            ("InputLayer", "image"),
+            ("Conv2D", "stem"),
+            ("Dropout", "d"),
+            ("Conv2D", "c2"),
+            ("Dropout", "d2"),
+            ("Conv2D", "c3"),
+        ]);
+        let stored = paths(&["conv2d", "conv2d_2", "conv2d_4"]);
+        let mut renames = tfk213_renames(&model, &stored);
+        renames.sort();
+        let expected: Vec<(String, String)> = [("conv2d_2", "conv2d_1"), ("conv2d_4", "conv2d_2")]
+            .iter()
+            .map(|(a, b)| (paths(&[a])[0].clone(), paths(&[b])[0].clone()))
+            .collect();
+        assert_eq!(renames, expected);
+    }
+
+    #[test]
+    fn tf_keras_2_14_keys_are_left_alone() {
+        let model = functional(&[("Conv2D", "a"), ("Conv2D", "b"), ("Conv2D", "c")]);
+        let stored = paths(&["conv2d", "conv2d_1", "conv2d_2"]);
+        assert!(tfk213_renames(&model, &stored).is_empty());
+        // One layer per class: both numberings agree, nothing to rename.
+        let model = functional(&[("Conv2D", "a"), ("Dense", "b")]);
+        assert!(tfk213_renames(&model, &paths(&["conv2d", "dense"])).is_empty());
+    }
 }
