@@ -8,6 +8,7 @@ Run from the repository root, once per writer (venvs outside the repository, nev
     /tmp/tf214/bin/python scripts/make_real_patterns.py tf    # tensorflow-cpu 2.14.1
     /tmp/tf215/bin/python scripts/make_real_patterns.py tf    # tensorflow-cpu 2.15.1
     /tmp/kvenv/bin/python scripts/make_real_patterns.py k3    # keras 3.15.1, tf_keras 2.21.0, h5py 3.14.0
+    python3 scripts/make_real_patterns.py bombs               # zip-limit inputs (fixtures/real/limits/)
 
 `tf` writes `.keras` archives with the running tf.keras (the one that wrote them gives the
 truth: it loads them back and reports count_params per layer), plus a copy whose weights member
@@ -417,6 +418,18 @@ def gen_keras1_scoped():
                  "non_trainable_params": 0, "layers": per_layer})
 
 
+def gen_bombs():
+    """Archives whose bzip2 / LZMA config.json expands past --max-zip-ratio (8 MiB of spaces
+    after a valid config): the zip limits hold for every decoder. Plain zipfile, any Python."""
+    config = b'{"class_name": "Sequential", "config": {"layers": []}}' + b" " * (8 << 20)
+    os.makedirs(os.path.join(OUT, "limits"), exist_ok=True)
+    for label, method in (("bzip2", zipfile.ZIP_BZIP2), ("lzma", zipfile.ZIP_LZMA)):
+        path = os.path.join(OUT, "limits", f"{label}_ratio_bomb.keras")
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr(zipfile.ZipInfo("config.json", (1980, 1, 1, 0, 0, 0)), config, compress_type=method)
+        print("wrote", path, os.path.getsize(path))
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    {"tf": gen_tf, "k3": gen_k3}[sys.argv[1]]()
+    {"tf": gen_tf, "k3": gen_k3, "bombs": gen_bombs}[sys.argv[1]]()

@@ -193,3 +193,68 @@ fn no_false_alarm_on_a_corpus_file_keras_loads() {
     }
     assert!(checked >= 20, "only {checked} corpus files loaded by Keras");
 }
+
+/// What another Keras loaded from a fixture (`other_loaders` in its truth) is counted too.
+#[test]
+fn totals_match_every_other_keras_that_loads_the_fixture() {
+    let dir = root().join("fixtures/real");
+    let mut compared = 0;
+    for truth_path in files_in(&dir.join("truth"), &[".json"]) {
+        let truth = load(&truth_path);
+        let name = truth["file"].as_str().unwrap();
+        let Some(loaders) = truth["other_loaders"].as_object() else {
+            continue;
+        };
+        let analysis = analyze_path(&dir.join(name), &Limits::default()).unwrap();
+        for (loader, result) in loaders {
+            if let Some(count) = result["count_params"].as_u64() {
+                assert_eq!(
+                    analysis.file.stored_params(),
+                    Some(count),
+                    "{name}: {loader}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 5, "only {compared} loads compared");
+}
+
+/// bzip2 and LZMA members are decompressed under the same bounds as deflated ones.
+#[test]
+fn bzip2_and_lzma_members_keep_the_zip_limits() {
+    use kerascope::container::source::Source;
+    use kerascope::format::read_source;
+    use std::io::{Cursor, Write};
+
+    // 8 MiB of spaces after a valid config.json (scripts/make_real_patterns.py bombs): bzip2
+    // here, and LZMA, which the zip crate cannot write, from Python's zipfile.
+    let mut config = br#"{"class_name": "Sequential", "config": {"layers": []}}"#.to_vec();
+    config.extend(std::iter::repeat_n(b' ', 8 << 20));
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Bzip2);
+    writer.start_file("config.json", options).unwrap();
+    writer.write_all(&config).unwrap();
+    let built = writer.finish().unwrap().into_inner();
+    let mut archives = vec![("built bzip2".to_string(), built)];
+    for name in ["bzip2_ratio_bomb.keras", "lzma_ratio_bomb.keras"] {
+        let path = root().join("fixtures/real/limits").join(name);
+        archives.push((name.to_string(), std::fs::read(path).unwrap()));
+    }
+    for (name, bytes) in archives {
+        let err = read_source(&Source::from_vec(bytes), None, &Limits::default()).unwrap_err();
+        assert!(err.to_string().contains("expands"), "{name}: {err}");
+    }
+    // A real bzip2 / LZMA archive reads; under a 1 KB inflate bound its config does not.
+    let small = Limits {
+        max_zip_inflate_bytes: 1000,
+        ..Limits::default()
+    };
+    for name in ["k3_bzip2.keras", "k3_lzma.keras"] {
+        let path = root().join("fixtures/real").join(name);
+        assert!(analyze_path(&path, &Limits::default()).is_ok(), "{name}");
+        let err = analyze_path(&path, &small).unwrap_err();
+        assert!(err.to_string().contains("limit"), "{name}: {err}");
+    }
+}
