@@ -7,6 +7,7 @@ Run from the repository root, once per writer (venvs outside the repository, nev
     /tmp/tf213/bin/python scripts/make_real_patterns.py tf    # tensorflow-cpu 2.13.1 (tf.keras)
     /tmp/tf214/bin/python scripts/make_real_patterns.py tf    # tensorflow-cpu 2.14.1
     /tmp/tf215/bin/python scripts/make_real_patterns.py tf    # tensorflow-cpu 2.15.1
+    /tmp/tf21N/bin/python scripts/make_real_patterns.py tf-weights   # save_weights(.weights.h5), each
     /tmp/kvenv/bin/python scripts/make_real_patterns.py k3    # keras 3.15.1, tf_keras 2.21.0, h5py 3.14.0
     python3 scripts/make_real_patterns.py bombs               # zip-limit inputs (fixtures/real/limits/)
 
@@ -104,7 +105,7 @@ def rezip(src, dst, replace=None, compression=None):
 # ----------------------------------------------------------------------------- tf.keras
 
 
-def gen_tf():
+def gen_tf(weights_only=False):
     import tensorflow as tf
 
     keras = tf.keras
@@ -166,6 +167,24 @@ def gen_tf():
         )
         return m
 
+    if weights_only:
+        # save_weights("x.weights.h5"): the same H5IOStore, no config (checked with the
+        # config of the .keras written from the same model).
+        model = mixed()
+        name = f"tfk{short}_mixed.weights.h5"
+        path = os.path.join(OUT, name)
+        model.save_weights(path)
+        copy = keras.models.clone_model(model)
+        copy.load_weights(path)
+        write_truth(truth_of(copy, name, writer, {"config_from": f"tfk{short}_mixed.keras"}))
+        with open(path, "rb") as f:
+            data = f.read()
+        wname = f"tfk{short}_mixed_windows.weights.h5"
+        with open(os.path.join(OUT, wname), "wb") as f:
+            f.write(windows_weights(data))
+        write_truth(truth_of(copy, wname, writer, {"config_from": f"tfk{short}_mixed.keras", "rewritten": "Windows layout of " + name}))
+        print("wrote", name, wname)
+        return
     for stem, build in (("mixed", mixed), ("nested", nested), ("sequential", sequential)):
         model = build()
         name = f"tfk{short}_{stem}.keras"
@@ -432,4 +451,4 @@ def gen_bombs():
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    {"tf": gen_tf, "k3": gen_k3, "bombs": gen_bombs}[sys.argv[1]]()
+    {"tf": gen_tf, "tf-weights": lambda: gen_tf(True), "k3": gen_k3, "bombs": gen_bombs}[sys.argv[1]]()

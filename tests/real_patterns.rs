@@ -8,7 +8,7 @@ use std::process::Command;
 
 use kerascope::audit::Severity;
 use kerascope::report::summary;
-use kerascope::{Limits, analyze_path};
+use kerascope::{Limits, analyze_path, analyze_path_with_config, load_config};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -42,6 +42,18 @@ fn false_alarms(analysis: &kerascope::Analysis) -> Vec<String> {
         .collect()
 }
 
+/// A fixture analysed as a user would: a weights-only one with `--config` the archive its
+/// model was also saved to (`config_from` in its truth).
+fn analyze_fixture(dir: &Path, truth: &Value) -> kerascope::Analysis {
+    let name = truth["file"].as_str().unwrap();
+    let limits = Limits::default();
+    let config = truth["config_from"]
+        .as_str()
+        .map(|from| load_config(&dir.join(from), &limits).unwrap());
+    analyze_path_with_config(&dir.join(name), &limits, config)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
 #[test]
 fn every_real_pattern_fixture_counts_as_the_keras_that_wrote_it() {
     let dir = root().join("fixtures/real");
@@ -50,8 +62,7 @@ fn every_real_pattern_fixture_counts_as_the_keras_that_wrote_it() {
     for truth_path in truths {
         let truth = load(&truth_path);
         let name = truth["file"].as_str().unwrap();
-        let analysis = analyze_path(&dir.join(name), &Limits::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let analysis = analyze_fixture(&dir, &truth);
         assert_eq!(false_alarms(&analysis), Vec::<String>::new(), "{name}");
         let built = summary::build(&analysis);
         let keras_total = truth["count_params"].as_u64().unwrap();
@@ -103,6 +114,8 @@ fn each_pattern_has_its_fixture() {
         }
     }
     for name in [
+        "tfk213_mixed.weights.h5",
+        "tfk213_mixed_windows.weights.h5",
         "tfk_empty_name_component.h5",
         "k1_scoped_weight_names.h5",
         "tfk_lambda_flatten_dense.h5",
@@ -135,7 +148,7 @@ fn a_layer_after_a_hidden_shape_is_checked_from_its_kernel() {
 /// both totals are the same number (or both absent when the file cannot be read).
 #[test]
 fn summary_and_check_print_the_same_total_on_every_fixture_and_corpus_file() {
-    let ends = [".h5", ".hdf5", ".keras", ".weights.json", ".json"];
+    let ends = [".h5", ".hdf5", ".keras", ".json"];
     let mut files = files_in(&root().join("fixtures"), &ends);
     files.extend(files_in(&root().join("fixtures/real"), &ends));
     files.extend(files_in(&root().join("../shared/corpus/files"), &[""]));
@@ -205,7 +218,7 @@ fn totals_match_every_other_keras_that_loads_the_fixture() {
         let Some(loaders) = truth["other_loaders"].as_object() else {
             continue;
         };
-        let analysis = analyze_path(&dir.join(name), &Limits::default()).unwrap();
+        let analysis = analyze_fixture(&dir, &truth);
         for (loader, result) in loaders {
             if let Some(count) = result["count_params"].as_u64() {
                 assert_eq!(
