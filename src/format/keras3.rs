@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::naming::{keras3_keys, layer_name, tfk213_renames, var_name};
+use super::naming::{keras3_keys, layer_name, layer_prefixes, tfk213_renames, var_name};
 use super::{Format, KerasFile, NoteKind, ReadNote, TensorRole, parse_json, tensor};
 use crate::container::hdf5::H5File;
 use crate::container::source::Source;
@@ -147,7 +147,7 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
                 .collect();
             tfk213_renames(model, &objects)
         }
-        _ => Vec::new(),
+        _ => HashMap::default(),
     };
     for (info, stored_logical) in walk.datasets.into_iter().zip(logicals) {
         let logical = renamed(&stored_logical, &renames);
@@ -219,6 +219,11 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
 /// weights-only file without its config counts it once too.
 fn mark_spectral_copies(tensors: &mut [super::Tensor]) {
     let logical = |t: &super::Tensor| t.path.rsplit(':').next().unwrap_or("").replace('\\', "/");
+    let by_path: HashMap<String, usize> = tensors
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (logical(t), i))
+        .collect();
     let mut copies = Vec::new();
     for (i, t) in tensors.iter().enumerate() {
         let path = logical(t);
@@ -236,9 +241,9 @@ fn mark_spectral_copies(tensors: &mut [super::Tensor]) {
             continue;
         }
         let inner = format!("{wrapper}/layer/vars/0");
-        if let Some(original) = tensors
-            .iter()
-            .find(|o| logical(o) == inner && o.shape == t.shape && o.role == t.role)
+        if let Some(original) = by_path.get(&inner).map(|&o| &tensors[o])
+            && original.shape == t.shape
+            && original.role == t.role
         {
             copies.push((i, original.path.clone()));
         }
@@ -248,13 +253,14 @@ fn mark_spectral_copies(tensors: &mut [super::Tensor]) {
     }
 }
 
-/// `path` with its longest matching stored prefix replaced (see [`tfk213_renames`]).
-fn renamed(path: &str, renames: &[(String, String)]) -> String {
-    for (from, to) in renames {
-        if let Some(rest) = path.strip_prefix(from.as_str())
-            && rest.starts_with('/')
-        {
-            return format!("{to}{rest}");
+/// `path` with its longest renamed layer prefix replaced (see [`tfk213_renames`]).
+fn renamed(path: &str, renames: &HashMap<String, String>) -> String {
+    if !renames.is_empty() {
+        let prefixes: Vec<&str> = layer_prefixes(path).collect();
+        for prefix in prefixes.into_iter().rev() {
+            if let Some(to) = renames.get(prefix) {
+                return format!("{to}{}", &path[prefix.len()..]);
+            }
         }
     }
     path.to_string()

@@ -77,48 +77,62 @@ pub fn keras3_keys(model: &Value) -> Vec<(String, &Value)> {
 /// values, where a layer with weights appears twice (`layer_with_weights-k` and `layer-i`,
 /// `Functional._layer_checkpoint_dependencies`), and 2.14 stopped counting the repeat: stored
 /// keys go `conv2d`, `conv2d_2`, `conv2d_4` where 2.14+ (and [`keras3_keys`]) give `conv2d`,
-/// `conv2d_1`, `conv2d_2`. Returns, for the object paths that differ, the 2.13 stored prefix
-/// and the key path 2.14 would have written (longest first), when the 2.13 numbering places
-/// more of the `stored` object paths than the 2.14 one; else nothing. A layer has weights, as
-/// when the file was written, when something is stored below its key.
-pub fn tfk213_renames(model: &Value, stored: &[String]) -> Vec<(String, String)> {
+/// `conv2d_1`, `conv2d_2`. Returns, for the layer paths that differ, the 2.13 stored path and
+/// the path 2.14 would have written, when the 2.13 numbering places more of the `stored`
+/// object paths than the 2.14 one; else nothing. A layer has weights, as when the file was
+/// written, when something is stored below its key.
+pub fn tfk213_renames(model: &Value, stored: &[String]) -> crate::Map<String, String> {
+    let occupied: crate::Set<&str> = stored.iter().flat_map(|p| layer_prefixes(p)).collect();
     let mut renames = Vec::new();
-    let mut doubled_tops = Vec::new();
-    doubled_keys(model, "", "", stored, &mut renames, &mut doubled_tops);
-    let placed = |tops: &[String]| {
-        stored
-            .iter()
-            .filter(|p| tops.iter().any(|t| under(p, t)))
-            .count()
-    };
-    let distinct_tops: Vec<String> = keras3_keys(model)
+    let mut doubled_tops = crate::Set::default();
+    doubled_keys(model, "", "", &occupied, &mut renames, &mut doubled_tops);
+    let distinct_tops: crate::Set<String> = keras3_keys(model)
         .into_iter()
         .map(|(key, _)| format!("{CHECKPOINT_LAYERS}/{key}"))
         .collect();
+    let placed = |tops: &crate::Set<String>| {
+        stored
+            .iter()
+            .filter(|p| {
+                layer_prefixes(p)
+                    .next()
+                    .is_some_and(|top| tops.contains(top))
+            })
+            .count()
+    };
     if placed(&doubled_tops) <= placed(&distinct_tops) {
-        return Vec::new();
+        return crate::Map::default();
     }
-    renames.retain(|(from, to)| from != to);
-    renames.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
     renames
+        .into_iter()
+        .filter(|(from, to)| from != to)
+        .collect()
 }
 
 /// The group tf.keras 2.13–2.15 keep a model's layers under.
 const CHECKPOINT_LAYERS: &str = "_layer_checkpoint_dependencies";
 
-/// `path` is `prefix` or below it.
-fn under(path: &str, prefix: &str) -> bool {
-    path.strip_prefix(prefix)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+/// The prefixes of an object path that end at a layer key (the segment after each
+/// `_layer_checkpoint_dependencies`), outermost first.
+pub fn layer_prefixes(path: &str) -> impl Iterator<Item = &str> {
+    let mut end = 0;
+    let mut after_layers = false;
+    path.split('/').filter_map(move |segment| {
+        let start = end;
+        end = start + segment.len() + 1;
+        let is_key = after_layers;
+        after_layers = segment == CHECKPOINT_LAYERS;
+        is_key.then(|| &path[..(start + segment.len()).min(path.len())])
+    })
 }
 
 fn doubled_keys(
     model: &Value,
     stored_at: &str,
     canonical_at: &str,
-    stored: &[String],
+    occupied: &crate::Set<&str>,
     renames: &mut Vec<(String, String)>,
-    tops: &mut Vec<String>,
+    tops: &mut crate::Set<String>,
 ) {
     let join = |at: &str, key: &str| {
         if at.is_empty() {
@@ -138,13 +152,13 @@ fn doubled_keys(
         };
         let from = join(stored_at, &key);
         let to = join(canonical_at, &canonical_key);
-        let has_weights = stored.iter().any(|p| under(p, &from));
+        let has_weights = occupied.contains(from.as_str());
         *count += if has_weights { 2 } else { 1 };
         if is_model(entry) {
-            doubled_keys(entry, &from, &to, stored, renames, tops);
+            doubled_keys(entry, &from, &to, occupied, renames, tops);
         }
         if stored_at.is_empty() {
-            tops.push(from.clone());
+            tops.insert(from.clone());
         }
         renames.push((from, to));
     }
@@ -252,13 +266,28 @@ mod tests {
             ("Conv2D", "c3"),
         ]);
         let stored = paths(&["conv2d", "conv2d_2", "conv2d_4"]);
-        let mut renames = tfk213_renames(&model, &stored);
+        let mut renames: Vec<(String, String)> =
+            tfk213_renames(&model, &stored).into_iter().collect();
         renames.sort();
         let expected: Vec<(String, String)> = [("conv2d_2", "conv2d_1"), ("conv2d_4", "conv2d_2")]
             .iter()
             .map(|(a, b)| (paths(&[a])[0].clone(), paths(&[b])[0].clone()))
             .collect();
         assert_eq!(renames, expected);
+    }
+
+    #[test]
+    fn layer_prefixes_end_at_each_key() {
+        let path = "_layer_checkpoint_dependencies/seq/_layer_checkpoint_dependencies/dense_2/cell";
+        let prefixes: Vec<&str> = layer_prefixes(path).collect();
+        assert_eq!(
+            prefixes,
+            [
+                "_layer_checkpoint_dependencies/seq",
+                "_layer_checkpoint_dependencies/seq/_layer_checkpoint_dependencies/dense_2",
+            ]
+        );
+        assert_eq!(layer_prefixes("layers/dense").count(), 0);
     }
 
     #[test]
