@@ -234,9 +234,6 @@ fn needs_recovery(result: &Result<RuleOutput, RuleError>) -> bool {
     }
 }
 
-/// Tries the inputs the stored tensors suggest — each stored dimension as the channel axis
-/// (last, or first for channels_first), at each rank — and keeps one only when it makes
-/// every expected shape equal the stored ones, and every candidate that does agrees.
 /// The one input of a single-input call, when its rank is known.
 fn single_input(inputs: &[Shape]) -> Option<&Shape> {
     match inputs {
@@ -266,6 +263,10 @@ fn candidate(hint: Option<&Shape>, rank: usize, channel_axis: usize, d: u64) -> 
     }
 }
 
+/// Tries the inputs the stored tensors suggest — each stored dimension as the channel axis
+/// (last, or first for channels_first), at each rank, or only at the rank of a known input
+/// with its known dimensions kept — and keeps one only when it makes every expected shape
+/// equal the stored ones, and every candidate that does agrees.
 fn recover_input(
     rule: &dyn crate::layers::LayerRule,
     cfg: LayerCfg<'_>,
