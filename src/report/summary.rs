@@ -417,7 +417,8 @@ pub fn to_json(path: &str, analysis: &Analysis, summary: &Summary) -> Value {
         "keras_version": analysis.file.keras_version,
         "model": summary.model_class.as_ref().map(|c| json!({"class": c, "name": summary.model_name})),
         "layers": summary.rows.iter().map(row_json).collect::<Vec<_>>(),
-        "total_params": summary.total_params,
+        // The count `check` prints: null when it overflows u64 (a hostile shape).
+        "total_params": analysis.file.stored_params(),
         "trainable_params": (summary.unknown_trainability == 0).then_some(summary.trainable_params),
         "non_trainable_params": (summary.unknown_trainability == 0).then_some(summary.non_trainable_params),
         "optimizer_params": summary.optimizer_params,
