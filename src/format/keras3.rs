@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::naming::{keras3_keys, layer_name, var_name};
+use super::naming::{keras3_keys, layer_name, layer_prefixes, tfk213_renames, var_name};
 use super::{Format, KerasFile, NoteKind, ReadNote, TensorRole, parse_json, tensor};
 use crate::container::hdf5::H5File;
 use crate::container::source::Source;
@@ -126,8 +126,31 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
     let mut new_tensors = Vec::new();
     let mut known_layers: HashSet<String> = file.layer_names.iter().cloned().collect();
     let mut layer_objects: HashMap<String, bool> = HashMap::default();
-    for info in walk.datasets {
-        let logical = info.path.replace('\\', "/");
+    let logicals: Vec<String> = walk
+        .datasets
+        .iter()
+        .map(|info| info.path.replace('\\', "/"))
+        .collect();
+    let renames = match &file.model_config {
+        Some(model)
+            if logicals
+                .iter()
+                .any(|p| p.starts_with("_layer_checkpoint_dependencies/")) =>
+        {
+            let objects: Vec<String> = logicals
+                .iter()
+                .map(|p| {
+                    p.rsplit_once("/vars/")
+                        .map_or(p.as_str(), |(o, _)| o)
+                        .to_string()
+                })
+                .collect();
+            tfk213_renames(model, &objects)
+        }
+        _ => HashMap::default(),
+    };
+    for (info, stored_logical) in walk.datasets.into_iter().zip(logicals) {
+        let logical = renamed(&stored_logical, &renames);
         let segments: Vec<&str> = logical.split('/').collect();
         let role = match segments.first().copied() {
             Some("optimizer") => TensorRole::Optimizer,
@@ -157,7 +180,16 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
             } else {
                 None
             };
-            let raw_top = &t.path[prefix.len()..prefix.len() + object[..top].join("/").len()];
+            // The stored top-level key (before any 2.13 renaming) locates the raw group.
+            let stored_top = stored_logical
+                .split('/')
+                .take(top)
+                .collect::<Vec<_>>()
+                .join("/")
+                .len();
+            let raw_top = t.path[prefix.len()..]
+                .get(..stored_top)
+                .unwrap_or(&t.path[prefix.len()..]);
             t.layer = Some(match entry.and_then(layer_name) {
                 Some(name) => name.to_string(),
                 None => stored_layer_name(h5, raw_top).unwrap_or_else(|| key.to_string()),
@@ -176,8 +208,62 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
         }
         new_tensors.push(t);
     }
+    mark_spectral_copies(&mut new_tensors);
     file.tensors.extend(new_tensors);
     Ok(())
+}
+
+/// Keras 3 SpectralNormalization saves the wrapped layer's kernel twice: as the wrapper's
+/// own `vars/0` and as `layer/vars/0` (FORMATS §5.2); `count_params()` counts it once. Told
+/// from the object paths alone (the class-named key, the two paths, the same shape), so a
+/// weights-only file without its config counts it once too.
+fn mark_spectral_copies(tensors: &mut [super::Tensor]) {
+    let logical = |t: &super::Tensor| t.path.rsplit(':').next().unwrap_or("").replace('\\', "/");
+    let by_path: HashMap<String, usize> = tensors
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (logical(t), i))
+        .collect();
+    let mut copies = Vec::new();
+    for (i, t) in tensors.iter().enumerate() {
+        let path = logical(t);
+        let Some(wrapper) = path.strip_suffix("/vars/0") else {
+            continue;
+        };
+        let is_spectral = wrapper.rsplit('/').next().is_some_and(|key| {
+            key.strip_prefix("spectral_normalization").is_some_and(|n| {
+                n.is_empty()
+                    || n.strip_prefix('_')
+                        .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+            })
+        });
+        if !is_spectral {
+            continue;
+        }
+        let inner = format!("{wrapper}/layer/vars/0");
+        if let Some(original) = by_path.get(&inner).map(|&o| &tensors[o])
+            && original.shape == t.shape
+            && original.role == t.role
+        {
+            copies.push((i, original.path.clone()));
+        }
+    }
+    for (i, original) in copies {
+        tensors[i].copy_of = Some(original);
+    }
+}
+
+/// `path` with its longest renamed layer prefix replaced (see [`tfk213_renames`]).
+fn renamed(path: &str, renames: &HashMap<String, String>) -> String {
+    if !renames.is_empty() {
+        let prefixes: Vec<&str> = layer_prefixes(path).collect();
+        for prefix in prefixes.into_iter().rev() {
+            if let Some(to) = renames.get(prefix) {
+                return format!("{to}{}", &path[prefix.len()..]);
+            }
+        }
+    }
+    path.to_string()
 }
 
 fn is_layers_segment(segment: &str) -> bool {

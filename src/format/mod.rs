@@ -94,6 +94,10 @@ pub struct Tensor {
     /// Where the data is (for `check --deep`; never read otherwise).
     #[serde(skip)]
     pub location: DataLocation,
+    /// The path of the tensor this one is a stored copy of (Keras 3 SpectralNormalization
+    /// stores the wrapped kernel again as its own `vars/0`): not a parameter of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_of: Option<String>,
 }
 
 impl Tensor {
@@ -193,9 +197,16 @@ impl KerasFile {
             .any(|n| n.kind == NoteKind::WeightsNotRead)
     }
 
-    /// Stored parameter count: the elements of every layer tensor (optimizer excluded).
-    pub fn stored_params(&self) -> Option<u64> {
+    /// The tensors that are the model's parameters: layer tensors, stored copies excluded.
+    pub fn parameter_tensors(&self) -> impl Iterator<Item = &Tensor> {
         self.tensors_of(TensorRole::Layer)
+            .filter(|t| t.copy_of.is_none())
+    }
+
+    /// Stored parameter count: the elements of every [parameter tensor](Self::parameter_tensors)
+    /// (optimizer state and stored copies excluded). The one total every report prints.
+    pub fn stored_params(&self) -> Option<u64> {
+        self.parameter_tensors()
             .try_fold(0u64, |acc, t| acc.checked_add(t.elements()?))
     }
 
@@ -312,12 +323,14 @@ pub fn read_hdf5(h5: &H5File, config: Option<Value>) -> Result<KerasFile> {
     )))
 }
 
-/// Root groups that mark a Keras 3 H5IOStore file (`layers\x` on Windows).
+/// Root groups that mark a Keras 3 H5IOStore file (`layers\x` on Windows; tf.keras
+/// 2.13–2.15 `_layer_checkpoint_dependencies\x`).
 fn is_h5io_root_group(name: &str) -> bool {
     name == "layers"
         || name == "vars"
         || name == "_layer_checkpoint_dependencies"
         || name.starts_with("layers\\")
+        || name.starts_with("_layer_checkpoint_dependencies\\")
 }
 
 /// A whole file parsed as JSON (see [`parse_json`]); its size is checked before it is read.
@@ -351,7 +364,49 @@ pub fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
             limits.max_config_values
         )));
     }
-    serde_json::from_slice(text).map_err(|e| Error::Keras(format!("{what} is not valid JSON: {e}")))
+    let rewritten = python_literals_as_strings(text);
+    serde_json::from_slice(rewritten.as_deref().unwrap_or(text))
+        .map_err(|e| Error::Keras(format!("{what} is not valid JSON: {e}")))
+}
+
+/// Python's `json` writes `NaN`, `Infinity` and `-Infinity` for non-finite floats (Keras 3
+/// stores `"max_value": Infinity` for `ReLU(max_value=float("inf"))`), and reads them back;
+/// JSON has no such literals and `serde_json::Value` no such numbers. Outside strings they
+/// become the strings `"NaN"`, `"Infinity"`, `"-Infinity"`: no weight shape depends on them,
+/// and every other number keeps its text. `None` (the common case, one vectorised search)
+/// when the text has none.
+fn python_literals_as_strings(text: &[u8]) -> Option<Vec<u8>> {
+    use memchr::memmem::find;
+    if find(text, b"NaN").is_none() && find(text, b"Infinity").is_none() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() + 16);
+    let (mut in_string, mut escaped, mut i) = (false, false, 0);
+    while i < text.len() {
+        let byte = text[i];
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if byte == b'"' {
+            in_string = true;
+        } else if let Some(literal) = [&b"NaN"[..], b"Infinity", b"-Infinity"]
+            .into_iter()
+            .find(|l| text[i..].starts_with(l))
+        {
+            out.push(b'"');
+            out.extend_from_slice(literal);
+            out.push(b'"');
+            i += literal.len();
+            continue;
+        }
+        out.push(byte);
+        i += 1;
+    }
+    Some(out)
 }
 
 /// Counts JSON values cheaply (separators and openers outside strings), stopping past `max`.
@@ -402,5 +457,35 @@ pub(crate) fn tensor(role: TensorRole, layer: Option<String>, info: DatasetInfo)
         dtype: info.dtype,
         stored_bytes: info.stored_bytes,
         location: info.location,
+        copy_of: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Value {
+        parse_json(text.as_bytes(), "test", &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn python_non_finite_literals_read_outside_strings_only() {
+        let v = parsed(
+            r#"{"max_value": Infinity, "a": [NaN, -Infinity, 1e-7], "s": "NaN \" Infinity"}"#,
+        );
+        assert_eq!(v["max_value"], "Infinity");
+        assert_eq!(v["a"][0], "NaN");
+        assert_eq!(v["a"][1], "-Infinity");
+        // Other numbers keep their text exactly.
+        assert_eq!(v["a"][2].to_string(), "1e-7");
+        assert_eq!(v["s"], "NaN \" Infinity");
+        assert!(python_literals_as_strings(br#"{"a": 1.5, "b": "x"}"#).is_none());
+    }
+
+    #[test]
+    fn a_bare_word_that_is_not_a_python_literal_stays_invalid() {
+        assert!(parse_json(br#"{"a": Nan}"#, "test", &Limits::default()).is_err());
+        assert!(parse_json(br#"{"a": NaNx}"#, "test", &Limits::default()).is_err());
     }
 }
