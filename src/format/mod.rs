@@ -268,8 +268,11 @@ fn read_with_config(
             let h5 = H5File::open(bytes, limits)?;
             let mut file = read_hdf5(&h5, config.clone())?;
             file.hdf5_bytes_read = h5.bytes_read();
-            if ends_like_zip(source)? {
-                // h5py opens the HDF5, Keras (zipfile.is_zipfile) the zip: both are audited.
+            // h5py opens the HDF5, Keras (zipfile.is_zipfile) the zip: both are audited. A
+            // record signature that tensor bytes happen to hold is not a zip that opens.
+            if ends_like_zip(source)?
+                && crate::container::zip::ZipFile::open(source, limits).is_ok()
+            {
                 let zip = keras3::read_zip(source, limits)
                     .unwrap_or_else(|e| unreadable_view(Format::KerasZip, e));
                 file.polyglot = Some(Box::new(zip));
