@@ -86,6 +86,12 @@ def keras3_bases(tmp):
     model.save(os.path.join(tmp, "base.keras"))
     model.save(os.path.join(tmp, "base.h5"))
 
+    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="inner_dense")],
+                             name="inner")
+    outer_in = keras.Input((4,), name="x")
+    nested = keras.Model(outer_in, keras.layers.Dense(2, name="head")(inner(outer_in)), name="outer")
+    nested.save(os.path.join(tmp, "nested.keras"))
+
     clean = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="dense"),
                               keras.layers.ReLU(max_value=6.0, name="relu")], name="clean")
     clean.compile(optimizer="adam", loss="mse")
@@ -119,6 +125,10 @@ def tf_keras_bases(tmp):
     y = y[:, :2]
     model = tf_keras.Model(inputs, y, name="ops")
     model.save(os.path.join(OUT, "clean_tfk_tfop.h5"))
+    lam = tf_keras.Sequential([tf_keras.Input((4,)), tf_keras.layers.Dense(3, name="dense"),
+                               tf_keras.layers.Lambda(lambda t: t * 2, output_shape=lambda s: s,
+                                                      name="times_two")], name="tfk_lambda")
+    lam.save(os.path.join(tmp, "tfk_lambda.h5"))
     model.save(os.path.join(OUT, "clean_tfk_tfop.keras"))
     record("clean_tfk_tfop.h5", [], "clean control: tf_keras 2.21 TFOpLambda math.add, nn.relu and a SlicingOpLambda")
     record("clean_tfk_tfop.keras", [], "clean control: the same model as a tf_keras 2.21 .keras")
@@ -219,6 +229,33 @@ def config_attacks(tmp):
         record(keras_edit(base, f"k3_foreign_{key}.keras",
                           lambda c, key=key, name=name, obj=obj: layer(c, name).__setitem__(key, obj)),
                [S103 + (name,), W], f"Dense {key} from module {obj['module']} (registered_name set)")
+    def nested_layer(c):
+        [inner] = [l for l in c["config"]["layers"] if l["class_name"] == "Sequential"]
+        return inner["config"]["layers"][-1]
+    record(keras_edit(os.path.join(tmp, "nested.keras"), "k3_foreign_nested_layer_module.keras",
+                      lambda c: nested_layer(c).__setitem__("module", "posixpath")),
+           [S103 + ("inner/inner_dense",)],
+           "Dense inside nested Sequential inner whose module is posixpath")
+    record(keras_edit(os.path.join(tmp, "nested.keras"), "k3_foreign_nested_kernel_constraint.keras",
+                      lambda c: nested_layer(c)["config"].__setitem__(
+                          "kernel_constraint", foreign("posixpath", "expanduser"))),
+           [S103 + ("inner/inner_dense",)],
+           "kernel_constraint from posixpath on a Dense inside nested Sequential inner")
+
+    tfk = os.path.join(tmp, "tfk_lambda.h5")
+    record(h5_edit(tfk, "tfk_lambda_harmless.h5", "model_config", lambda c: None),
+           [("S109", "warning", "times_two")],
+           "the tf_keras 2.21 base: a Lambda whose function (x * 2) and output_shape (s) are harmless "
+           "lambdas, one finding for both")
+
+    def tfk_output_shape(c):
+        entry = layer(c, "times_two")
+        assert entry["output_shape_type"] == "lambda", entry
+        entry["output_shape"][0] = EVIL
+    record(h5_edit(tfk, "tfk_lambda_output_shape.h5", "model_config", tfk_output_shape),
+           [S101 + ("times_two",)],
+           "tf_keras 2.21 Lambda (func_dump form) whose output_shape bytecode runs os.system")
+
     compile_places = [
         ("loss", {"module": "posixpath", "class_name": "function", "config": "expanduser",
                   "registered_name": "expanduser"}),
@@ -252,6 +289,12 @@ def tfop_attacks():
         record(h5_edit(os.path.join(OUT, "clean_tfk_tfop.h5"), f"tfk_tfop_{stem}.h5", "model_config",
                        mutate), [(code, severity, "tf.math.add")],
                f"tf_keras 2.21 TFOpLambda whose function math.add is renamed {symbol}")
+    def slicing(c):
+        [entry] = [l for l in c["config"]["layers"] if l["class_name"] == "SlicingOpLambda"]
+        entry["config"]["function"] = "io.gfile.rmtree"
+    record(h5_edit(os.path.join(OUT, "clean_tfk_tfop.h5"), "tfk_slicing_rmtree.h5", "model_config",
+                   slicing), [("S110", "error", "tf.__operators__.getitem")],
+           "tf_keras 2.21 SlicingOpLambda whose function __operators__.getitem is renamed io.gfile.rmtree")
     record(keras_edit(os.path.join(OUT, "clean_tfk_tfop.keras"), "tfk_tfop_rmtree.keras",
                       lambda c: [l["config"].__setitem__("function", "io.gfile.rmtree")
                                  for l in c["config"]["layers"] if l["class_name"] == "TFOpLambda"
@@ -278,6 +321,10 @@ def pickle_attacks():
         f.write(data)
     record("pickle_os_system.h5", [("S401", "error", None)],
            "a protocol-4 pickle calling posix.system, named .h5")
+    with open(os.path.join(OUT, "pickle_numpy_array.h5"), "wb") as f:
+        f.write(pickle.dumps(np.arange(6, dtype="float32").reshape(2, 3), protocol=2))
+    record("pickle_numpy_array.h5", [("S402", "warning", None)],
+           "a protocol-2 pickle of a NumPy array only (numpy globals), named .h5: not a Keras file")
     with open(os.path.join(OUT, "pickle_proto0_exec.keras"), "wb") as f:
         f.write(b"cbuiltins\nexec\n(Vprint(1)\ntR.")
     record("pickle_proto0_exec.keras", [("S401", "error", None)],

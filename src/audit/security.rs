@@ -352,8 +352,10 @@ pub fn check(file: &KerasFile) -> Vec<Finding> {
     out
 }
 
-/// Globals NumPy pickles arrays with (numpy 1.x and 2.x module names).
+/// Globals NumPy pickles arrays with (numpy 1.x and 2.x module names), and the one protocol 2
+/// rebuilds their bytes with (`_codecs.encode(text, "latin1")`).
 const NUMPY_ARRAY_GLOBALS: &[&str] = &[
+    "_codecs.encode",
     "numpy.core.multiarray._reconstruct",
     "numpy._core.multiarray._reconstruct",
     "numpy.core.multiarray.scalar",
