@@ -349,6 +349,29 @@ def pickle_attacks():
            "instead of holding the kernel and bias (so both are missing: P102)")
 
 
+def npz_bomb():
+    """layers/dense.npy replaced by a plain .npy whose header declares a 16 GiB kernel and
+    which stores no data (the npz form of CVE-2026-0897)."""
+    members = []
+    for info, data in read_zip(os.path.join(OUT, "clean_k3_npz_weights.keras")):
+        if info.filename == "model.weights.npz":
+            inner = []
+            for inner_info, npy in read_zip_bytes(data):
+                if inner_info.filename == "layers/dense.npy":
+                    buffer = io.BytesIO()
+                    np.lib.format.write_array_header_1_0(
+                        buffer, {"descr": "<f4", "fortran_order": False, "shape": (65536, 65536)})
+                    npy = buffer.getvalue()
+                inner.append((inner_info, npy))
+            data = zip_bytes(inner)
+        members.append((info, data))
+    write_zip(os.path.join(OUT, "k3_npz_declared_bomb.keras"), members)
+    record("k3_npz_declared_bomb.keras",
+           [("S206", "error", "dense"), ("P101", "error", "dense"), ("P102", "error", "dense")],
+           "Keras 3.15.1 npz archive whose layers/dense.npy header declares (65536, 65536) float32 "
+           "and stores nothing (so the kernel mismatches and the bias is missing)")
+
+
 def read_zip_bytes(data):
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return [(info, z.read(info.filename)) for info in z.infolist()]
@@ -416,6 +439,7 @@ def main():
         config_attacks(tmp)
     tfop_attacks()
     pickle_attacks()
+    npz_bomb()
     polyglot_attacks()
     hdf5_attacks()
     with open(os.path.join(OUT, "truth.json"), "w") as f:

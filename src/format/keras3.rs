@@ -116,7 +116,8 @@ fn read_npz(bytes: Vec<u8>, limits: &Limits, file: &mut KerasFile) -> Result<()>
         let object = member.name.strip_suffix(".npy").unwrap_or(&member.name);
         let location = format!("{WEIGHTS_NPZ}:{}", member.name);
         let header = npy::header(&data).map_err(|e| Error::Keras(format!("{location}: {e}")))?;
-        let arrays: Vec<(Vec<u64>, String)> = if header.descr.contains('O') {
+        // (shape, dtype, bytes stored) of each array, in order.
+        let arrays: Vec<(Vec<u64>, String, Option<u64>)> = if header.descr.contains('O') {
             let body = &data[header.data_offset..];
             let scan = pickle::scan(body);
             file.pickles
@@ -124,10 +125,15 @@ fn read_npz(bytes: Vec<u8>, limits: &Limits, file: &mut KerasFile) -> Result<()>
             scan.arrays
                 .into_iter()
                 .filter(|a| a.dtype != "object")
-                .map(|a| (a.shape, a.dtype))
+                .map(|a| (a.shape, a.dtype, a.data_bytes))
                 .collect()
         } else {
-            vec![(header.shape, pickle::numpy_dtype(&header.descr))]
+            let stored = (data.len() - header.data_offset) as u64;
+            vec![(
+                header.shape,
+                pickle::numpy_dtype(&header.descr),
+                Some(stored),
+            )]
         };
         let segments: Vec<&str> = object.split('/').collect();
         let role = match segments.first().copied() {
@@ -142,7 +148,7 @@ fn read_npz(bytes: Vec<u8>, limits: &Limits, file: &mut KerasFile) -> Result<()>
         } else {
             None
         };
-        for (index, (shape, dtype)) in arrays.into_iter().enumerate() {
+        for (index, (shape, dtype, stored_bytes)) in arrays.into_iter().enumerate() {
             let mut t = tensor(
                 role,
                 None,
@@ -150,7 +156,7 @@ fn read_npz(bytes: Vec<u8>, limits: &Limits, file: &mut KerasFile) -> Result<()>
                     path: format!("{location}/{index}"),
                     shape,
                     dtype,
-                    stored_bytes: None,
+                    stored_bytes,
                     location: Default::default(),
                 },
             );
