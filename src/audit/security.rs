@@ -325,7 +325,7 @@ pub fn check(file: &KerasFile) -> Vec<Finding> {
     {
         let mut walker = ConfigWalk {
             path: Vec::new(),
-            keys: root.map(str::to_string).into_iter().collect(),
+            keys: root.into_iter().collect(),
             layer_keys: Vec::new(),
             out: &mut out,
         };
@@ -572,12 +572,12 @@ const LOOKUP_CLASSES: &[&str] = &["StringLookup", "IntegerLookup", "TextVectoriz
 /// Bound on the config walk's depth (serde_json already refuses nesting beyond 128).
 const MAX_DEPTH: usize = 200;
 
-struct ConfigWalk<'a> {
+struct ConfigWalk<'a, 'v> {
     /// Names of the layers (and nested models) enclosing the current object.
     path: Vec<String>,
     /// Keys from the root to the current object, and where the innermost layer entry began
     /// in them: what names the slot a code object sits in (`activation`, `compile_config.loss`).
-    keys: Vec<String>,
+    keys: Vec<&'v str>,
     layer_keys: Vec<usize>,
     out: &'a mut Vec<Finding>,
 }
@@ -602,7 +602,7 @@ const LAYER_KEYS: &[&str] = &["layer", "backward_layer", "forward_layer", "cell"
 /// Keys whose list elements are layer entries.
 const LAYER_LIST_KEYS: &[&str] = &["layers", "cells"];
 
-impl ConfigWalk<'_> {
+impl<'v> ConfigWalk<'_, 'v> {
     fn layer(&self) -> Option<String> {
         (!self.path.is_empty()).then(|| self.path.join("/"))
     }
@@ -612,11 +612,11 @@ impl ConfigWalk<'_> {
         self.out.push(Finding::new(doc, layer.as_deref(), message));
     }
 
-    fn visit(&mut self, value: &Value, depth: usize) {
+    fn visit(&mut self, value: &'v Value, depth: usize) {
         self.visit_in(value, Slot::Root, depth);
     }
 
-    fn visit_in(&mut self, value: &Value, slot: Slot, depth: usize) {
+    fn visit_in(&mut self, value: &'v Value, slot: Slot, depth: usize) {
         if depth > MAX_DEPTH {
             return; // serde_json already bounds nesting (128); this only guards the walk.
         }
@@ -641,7 +641,7 @@ impl ConfigWalk<'_> {
                         // Its code slots are judged together by check_lambda; the rest is
                         // walked (function references in output_shape or mask included).
                         if let Value::Object(config) = child {
-                            self.keys.push(key.clone());
+                            self.keys.push(key);
                             for (k, v) in config {
                                 let judged = k == "function"
                                     || (LAMBDA_SLOTS.contains(&k.as_str())
@@ -669,7 +669,7 @@ impl ConfigWalk<'_> {
 
     /// A member of an object: layer lists and wrapper slots hold layer entries; a model's
     /// `config` carries its `layers` through.
-    fn visit_child(&mut self, key: &str, child: &Value, depth: usize) {
+    fn visit_child(&mut self, key: &'v str, child: &'v Value, depth: usize) {
         // Keras 1 / early Keras 2 Sequential configs are the layer list itself.
         let sequential_list = key == "config" && child.is_array();
         let slot = if LAYER_LIST_KEYS.contains(&key) || LAYER_KEYS.contains(&key) || sequential_list
@@ -678,7 +678,7 @@ impl ConfigWalk<'_> {
         } else {
             Slot::Value
         };
-        self.keys.push(key.to_string());
+        self.keys.push(key);
         self.visit_in(child, slot, depth);
         self.keys.pop();
     }
@@ -688,7 +688,7 @@ impl ConfigWalk<'_> {
         let start = self.layer_keys.last().copied().unwrap_or(0);
         let parts: Vec<&str> = self.keys[start.min(self.keys.len())..]
             .iter()
-            .map(String::as_str)
+            .copied()
             .filter(|k| !matches!(*k, "config" | "layers"))
             .collect();
         if parts.is_empty() {
