@@ -400,6 +400,15 @@ def npy_object(obj):
 def polyglot_attacks():
     h5 = open(os.path.join(OUT, "clean_k3_dense.h5"), "rb").read()
     archive = open(os.path.join(OUT, "k3_activation_lambda_value.keras"), "rb").read()
+    clean = open(os.path.join(OUT, "clean_k3_dense.keras"), "rb").read()
+    name = "polyglot_pickle_keras.keras"
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(pickle.dumps(Reduce(os.system, ("id",)), protocol=4) + clean)
+    with zipfile.ZipFile(os.path.join(OUT, name)) as z:
+        assert z.testzip() is None
+    record(name, [("S306", "error", None), ("S401", "error", None)],
+           "a pickle calling posix.system with a clean Keras 3.15.1 .keras appended: pickle.load "
+           "runs the front, Keras loads the zip")
     for name in ["polyglot_h5_keras.h5", "polyglot_h5_keras.keras"]:
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(h5 + archive)

@@ -272,7 +272,7 @@ pub const POLYGLOT: RuleDoc = RuleDoc {
     code: "S306",
     name: "polyglot",
     severity: Severity::Error,
-    summary: "The bytes are an HDF5 file and a zip archive at once (a .keras appended to an .h5).",
+    summary: "The bytes are an HDF5 file (or a pickle) and a zip archive at once (a .keras appended to an .h5).",
     why: "h5py and HDF5-based scanners see the HDF5 model; Keras' load_model asks zipfile.is_zipfile and loads the zip \
           (a .keras name, or a remote path): a scanner and the loader read two different models. Both views are audited.",
     example: "HDF5 file with a zip archive appended (3 members): Keras may load the zip view",
@@ -340,7 +340,8 @@ pub fn check(file: &KerasFile) -> Vec<Finding> {
             &POLYGLOT,
             None,
             format!(
-                "HDF5 file with a zip archive appended ({} members): Keras loads the zip view from a .keras name",
+                "{} with a zip archive appended ({} members): Keras loads the zip view from a .keras name",
+                file.format.describe(),
                 other.zip_members.len()
             ),
         ));

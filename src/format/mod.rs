@@ -268,15 +268,7 @@ fn read_with_config(
             let h5 = H5File::open(bytes, limits)?;
             let mut file = read_hdf5(&h5, config.clone())?;
             file.hdf5_bytes_read = h5.bytes_read();
-            // h5py opens the HDF5, Keras (zipfile.is_zipfile) the zip: both are audited. A
-            // record signature that tensor bytes happen to hold is not a zip that opens.
-            if ends_like_zip(source)?
-                && crate::container::zip::ZipFile::open(source, limits).is_ok()
-            {
-                let zip = keras3::read_zip(source, limits)
-                    .unwrap_or_else(|e| unreadable_view(Format::KerasZip, e));
-                file.polyglot = Some(Box::new(zip));
-            }
+            file.polyglot = zip_view(source, limits)?;
             Ok(file)
         }
         Container::Zip => keras3::read_zip(source, limits),
@@ -324,7 +316,20 @@ fn read_pickle(source: &Source, limits: &Limits) -> Result<KerasFile> {
     let mut file = KerasFile::new(Format::Pickle);
     file.pickles
         .push(pickle_stream(String::new(), &source.contents()?));
+    file.polyglot = zip_view(source, limits)?;
     Ok(file)
+}
+
+/// The zip a file of another kind also is, when one is appended: h5py or pickle read the
+/// front, Keras (`zipfile.is_zipfile`) the zip, so both are audited. A record signature that
+/// tensor bytes happen to hold is not a zip that opens.
+fn zip_view(source: &Source, limits: &Limits) -> Result<Option<Box<KerasFile>>> {
+    if !ends_like_zip(source)? || crate::container::zip::ZipFile::open(source, limits).is_err() {
+        return Ok(None);
+    }
+    let zip =
+        keras3::read_zip(source, limits).unwrap_or_else(|e| unreadable_view(Format::KerasZip, e));
+    Ok(Some(Box::new(zip)))
 }
 
 /// The imports of one pickle stream.
