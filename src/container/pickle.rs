@@ -659,6 +659,46 @@ mod tests {
     }
 
     #[test]
+    fn values_are_bounded_and_references_are_not_copies() {
+        // More values than the arena holds: refused, not allocated.
+        let mut many = vec![b'N'; MAX_NODES + 1];
+        many.push(b'.');
+        assert!(scan(&many).error.unwrap().message.contains("values"));
+        // A list memoized once and referenced 100,000 times into another list: indices only.
+        let mut refs = b"]\x94(".to_vec();
+        refs.extend(std::iter::repeat_n(*b"h\x00", 100_000).flatten());
+        refs.extend_from_slice(b"l.");
+        let s = scan(&refs);
+        assert_eq!((s.error, s.length), (None, refs.len()));
+    }
+
+    #[test]
+    fn numpy_arrays_give_shape_and_dtype() {
+        // A (2, 3) float32 array as NumPy 2 pickles it at protocol 4 (its opcodes, without
+        // FRAME and MEMOIZE): _reconstruct(ndarray, (0,), b"b"), then BUILD with
+        // (1, shape, dtype("f4") built with (3, "<", ...), False, data).
+        let mut p = b"\x80\x04\x8c\x16numpy._core.multiarray\x8c\x0c_reconstruct\x93".to_vec();
+        p.extend_from_slice(b"\x8c\x05numpy\x8c\x07ndarray\x93K\x00\x85C\x01b\x87R");
+        p.extend_from_slice(b"(K\x01K\x02K\x03\x86\x8c\x05numpy\x8c\x05dtype\x93");
+        p.extend_from_slice(
+            b"\x8c\x02f4\x89\x88\x87R(K\x03\x8c\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb",
+        );
+        p.extend_from_slice(b"\x89C\x18");
+        p.extend_from_slice(&[0u8; 24]);
+        p.extend_from_slice(b"tb.");
+        let s = scan(&p);
+        assert_eq!(s.error, None, "{s:?}");
+        assert_eq!(
+            s.arrays,
+            [Array {
+                shape: vec![2, 3],
+                dtype: "float32".into(),
+                data_bytes: Some(24)
+            }]
+        );
+    }
+
+    #[test]
     fn numpy_dtype_names() {
         assert_eq!(numpy_dtype("<f4"), "float32");
         assert_eq!(numpy_dtype("O8"), "object");
