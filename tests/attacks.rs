@@ -132,3 +132,22 @@ fn the_corpus_pickle_named_h5_is_a_security_error() {
         assert!(s401.message.contains(name), "{}", s401.message);
     }
 }
+
+/// Every code the attack set expects is documented (`kerascope rule CODE`, SARIF rules) with
+/// the severity the findings carry.
+#[test]
+fn every_expected_code_is_documented_with_its_severity() {
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(dir().join("expected.json")).unwrap()).unwrap();
+    for case in expected.as_array().unwrap() {
+        for f in case["findings"].as_array().unwrap() {
+            let code = f["code"].as_str().unwrap();
+            let doc = kerascope::audit::doc(code).unwrap_or_else(|| panic!("{code} undocumented"));
+            assert_eq!(
+                doc.severity.as_str(),
+                f["severity"].as_str().unwrap(),
+                "{code}"
+            );
+        }
+    }
+}
