@@ -203,6 +203,12 @@ def config_attacks(tmp):
     record(keras_edit(base, "k3_lambda_mask.keras",
                       lambda c: layer(c, "times_two").__setitem__("mask", lambda_code(EVIL))),
            [S101 + ("times_two",)], "Lambda whose mask runs os.system")
+    def two(c):
+        layer(c, "dense")["activation"] = lambda_value(HARMLESS)
+        layer(c, "dense")["kernel_constraint"] = lambda_value(EVIL)
+    record(keras_edit(base, "k3_dense_two_lambdas.keras", two), [S101 + ("dense",), W],
+           "Dense whose activation is a harmless lambda and whose kernel_constraint runs "
+           "os.system: one finding, the worst, naming both slots")
     record(keras_edit(base, "k3_lambda_harmless.keras", lambda c: None), [("S109", "warning", "times_two")],
            "the base: a harmless Lambda (x * 2) written by Keras 3.15.1")
 

@@ -101,6 +101,8 @@ fn lambda_findings_name_the_slot() {
     for (file, slot) in [
         ("k3_lambda_output_shape.keras", "output_shape:"),
         ("k3_lambda_mask.keras", "mask:"),
+        ("k3_dense_two_lambdas.keras", "kernel_constraint:"),
+        ("k3_dense_two_lambdas.keras", "activation:"),
         ("k3_activation_lambda_value.keras", "activation:"),
         ("k3_compile_loss_lambda.keras", "compile_config.loss:"),
         (

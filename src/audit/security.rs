@@ -327,9 +327,11 @@ pub fn check(file: &KerasFile) -> Vec<Finding> {
             path: Vec::new(),
             keys: root.into_iter().collect(),
             layer_keys: Vec::new(),
+            code: vec![Vec::new()],
             out: &mut out,
         };
         walker.visit(config, 0);
+        walker.flush_code();
     }
     hdf5_findings(file, &mut out);
     size_findings(file, &mut out);
@@ -580,6 +582,9 @@ struct ConfigWalk<'a, 'v> {
     /// in them: what names the slot a code object sits in (`activation`, `compile_config.loss`).
     keys: Vec<&'v str>,
     layer_keys: Vec<usize>,
+    /// Verdicts on the code objects of the root and of each enclosing layer entry: one
+    /// finding per entry, the worst verdict deciding it, when the entry is left.
+    code: Vec<Vec<(&'static RuleDoc, String)>>,
     out: &'a mut Vec<Finding>,
 }
 
@@ -613,6 +618,27 @@ impl<'v> ConfigWalk<'_, 'v> {
         self.out.push(Finding::new(doc, layer.as_deref(), message));
     }
 
+    /// Records a verdict on one code object of the current entry.
+    fn judge(&mut self, doc: &'static RuleDoc, text: String) {
+        if let Some(bucket) = self.code.last_mut() {
+            bucket.push((doc, text));
+        }
+    }
+
+    /// The current entry's code verdicts as one finding: the worst decides, all are named.
+    fn flush_code(&mut self) {
+        let judged = self.code.pop().unwrap_or_default();
+        let Some(worst) = judged
+            .iter()
+            .map(|(d, _)| *d)
+            .max_by_key(|d| severity_rank(d))
+        else {
+            return;
+        };
+        let text: Vec<String> = judged.into_iter().map(|(_, t)| t).collect();
+        self.push(worst, text.join("; "));
+    }
+
     fn visit(&mut self, value: &'v Value, depth: usize) {
         self.visit_in(value, Slot::Root, depth);
     }
@@ -633,6 +659,7 @@ impl<'v> ConfigWalk<'_, 'v> {
                 if is_layer {
                     self.path.push(name.unwrap_or("?").to_string());
                     self.layer_keys.push(self.keys.len());
+                    self.code.push(Vec::new());
                 }
                 if let Some(class) = class {
                     self.check_object(class, map, is_layer || slot == Slot::Root);
@@ -658,6 +685,7 @@ impl<'v> ConfigWalk<'_, 'v> {
                     self.visit_child(key, child, depth + 1);
                 }
                 if is_layer {
+                    self.flush_code();
                     self.path.pop();
                     self.layer_keys.pop();
                 }
@@ -745,7 +773,7 @@ impl<'v> ConfigWalk<'_, 'v> {
                         "a serialized Python lambda whose code could not be located".to_string(),
                     ),
                 };
-                self.push(doc, format!("{slot}: Python lambda — {text}"));
+                self.judge(doc, format!("{slot}: Python lambda — {text}"));
                 return;
             }
             "TFOpLambda" | "SlicingOpLambda" | "ClassMethod" => {
@@ -855,28 +883,18 @@ impl<'v> ConfigWalk<'_, 'v> {
         }
     }
 
-    /// Every code object a Lambda carries (function, output_shape, mask) is judged; the worst
-    /// decides the one finding, which names the slots.
+    /// Every code object a Lambda carries (function, output_shape, mask) is judged, with
+    /// the layer's other code objects (see [`Self::flush_code`]).
     fn check_lambda(&mut self, config: &Value) {
-        let mut judged: Vec<(&'static RuleDoc, String)> = Vec::new();
-        if let Some(verdict) = judge_function(config) {
-            judged.push(verdict);
+        if let Some((doc, text)) = judge_function(config) {
+            self.judge(doc, text);
         }
         for slot in ["output_shape", "mask"] {
             if let Some(code) = config.as_object().and_then(|c| lambda_code_in(c, slot)) {
                 let (doc, text) = judge_bytecode(code);
-                judged.push((doc, format!("{slot}: {text}")));
+                self.judge(doc, format!("{slot}: {text}"));
             }
         }
-        let Some(worst) = judged
-            .iter()
-            .map(|(d, _)| *d)
-            .max_by_key(|d| severity_rank(d))
-        else {
-            return;
-        };
-        let text: Vec<String> = judged.into_iter().map(|(_, t)| t).collect();
-        self.push(worst, text.join("; "));
     }
 }
 
