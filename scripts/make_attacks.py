@@ -407,6 +407,15 @@ def polyglot_attacks():
     h5 = open(os.path.join(OUT, "clean_k3_dense.h5"), "rb").read()
     archive = open(os.path.join(OUT, "k3_activation_lambda_value.keras"), "rb").read()
     clean = open(os.path.join(OUT, "clean_k3_dense.keras"), "rb").read()
+    plain = os.path.join(OUT, "polyglot_plain_h5_keras.keras")
+    with h5py.File(plain, "w") as f:
+        f["data"] = np.zeros(4, dtype="float32")
+    with open(plain, "ab") as f:
+        f.write(archive)
+    record("polyglot_plain_h5_keras.keras", [("S306", "error", None), ("S101", "error", "dense"),
+                                             ("S109", "warning", "times_two")],
+           "an HDF5 file with no Keras structure (one dataset, by h5py) with a hostile .keras "
+           "appended: not Keras as HDF5, but Keras loads the zip")
     name = "polyglot_pickle_keras.keras"
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(pickle.dumps(Reduce(os.system, ("id",)), protocol=4) + clean)

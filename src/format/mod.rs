@@ -266,9 +266,16 @@ fn read_with_config(
                 .slice(offset, source.len() - offset)
                 .ok_or_else(|| Error::NotKeras("HDF5 signature past the end".into()))?;
             let h5 = H5File::open(bytes, limits)?;
-            let mut file = read_hdf5(&h5, config.clone())?;
+            let polyglot = zip_view(source, limits)?;
+            let mut file = match read_hdf5(&h5, config.clone()) {
+                // Not Keras as HDF5, but Keras loads the zip it also is.
+                Err(Error::NotKeras(_)) if polyglot.is_some() => {
+                    KerasFile::new(Format::Hdf5NotKeras)
+                }
+                other => other?,
+            };
             file.hdf5_bytes_read = h5.bytes_read();
-            file.polyglot = zip_view(source, limits)?;
+            file.polyglot = polyglot;
             Ok(file)
         }
         Container::Zip => keras3::read_zip(source, limits),
@@ -304,18 +311,15 @@ fn read_with_config(
 /// How much of a file without a recognised signature is tried as a pickle of protocol 0 or 1.
 const PICKLE_SNIFF_BYTES: u64 = 1 << 20;
 
-/// A whole file that is a pickle stream: its imports, never unpickled.
+/// A whole file that is a pickle stream: its imports, never unpickled. Only the first `--max-config-bytes` of a larger one are read (a torch checkpoint can be
+/// gigabytes): its imports so far are judged, and the cut is recorded as the stream's error.
 fn read_pickle(source: &Source, limits: &Limits) -> Result<KerasFile> {
-    if source.len() > limits.max_zip_inflate_bytes {
-        return Err(Error::Limit(format!(
-            "a pickle stream of {} bytes (limit {}, --max-zip-inflate)",
-            source.len(),
-            limits.max_zip_inflate_bytes
-        )));
-    }
+    let read = source.len().min(limits.max_config_bytes as u64);
     let mut file = KerasFile::new(Format::Pickle);
-    file.pickles
-        .push(pickle_stream(String::new(), &source.contents()?));
+    file.pickles.push(pickle_stream(
+        String::new(),
+        &source.read_at(0, read as usize)?,
+    ));
     file.polyglot = zip_view(source, limits)?;
     Ok(file)
 }
