@@ -43,6 +43,12 @@ pub enum Format {
     /// Keras 3 sharded weights: a `.weights.json` index and its `.weights.h5` shards.
     #[serde(rename = "keras3-weights-sharded")]
     Keras3WeightsSharded,
+    /// A Python pickle stream where a Keras file is expected: read, never unpickled.
+    #[serde(rename = "python-pickle")]
+    Pickle,
+    /// HDF5 without Keras structure, read only for its container hazards.
+    #[serde(rename = "hdf5-not-keras")]
+    Hdf5NotKeras,
 }
 
 impl Format {
@@ -54,6 +60,8 @@ impl Format {
             Format::KerasZip => ".keras zip archive",
             Format::Keras3WeightsH5 => "Keras 3 .weights.h5",
             Format::Keras3WeightsSharded => "Keras 3 sharded weights",
+            Format::Pickle => "Python pickle stream",
+            Format::Hdf5NotKeras => "HDF5 without Keras structure",
         }
     }
 }
@@ -133,6 +141,18 @@ pub enum NoteKind {
     NoWeights,
 }
 
+/// A pickle stream found in the file (the file itself, or an `.npy` member of an `.npz`):
+/// what it imports, read without unpickling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PickleStream {
+    /// Where it is: empty for the whole file, else `<member>:<npy member>`.
+    pub location: String,
+    /// `module.name` of every global imported, with the opcode, in stream order.
+    pub imports: Vec<(String, &'static str)>,
+    /// Why the read stopped before `STOP`, when it did.
+    pub error: Option<String>,
+}
+
 /// Everything kerascope knows about one file after reading its metadata.
 #[derive(Debug, Clone, Serialize)]
 pub struct KerasFile {
@@ -155,6 +175,13 @@ pub struct KerasFile {
     /// Members of a `.keras` archive.
     pub zip_members: Vec<ZipMember>,
     pub zip_duplicate_names: Vec<String>,
+    /// Pickle streams read statically (the file itself, or `model.weights.npz` members).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pickles: Vec<PickleStream>,
+    /// Set when the bytes are two containers at once (HDF5 with a zip appended): what the
+    /// other view holds, as its own description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub polyglot: Option<Box<KerasFile>>,
     /// Shard files of sharded weights.
     pub shards: Vec<String>,
     pub notes: Vec<ReadNote>,
@@ -178,6 +205,8 @@ impl KerasFile {
             hdf5_hazards: Vec::new(),
             zip_members: Vec::new(),
             zip_duplicate_names: Vec::new(),
+            pickles: Vec::new(),
+            polyglot: None,
             shards: Vec::new(),
             notes: Vec::new(),
             hdf5_bytes_read: 0,
@@ -267,18 +296,31 @@ fn read_with_config(
                 .slice(offset, source.len() - offset)
                 .ok_or_else(|| Error::NotKeras("HDF5 signature past the end".into()))?;
             let h5 = H5File::open(bytes, limits)?;
-            let mut file = read_hdf5(&h5, config.clone())?;
+            let polyglot = zip_view(source, limits)?;
+            let mut file = match read_hdf5(&h5, config.clone()) {
+                // Not Keras as HDF5, but Keras loads the zip it also is.
+                Err(Error::NotKeras(_)) if polyglot.is_some() => {
+                    KerasFile::new(Format::Hdf5NotKeras)
+                }
+                other => other?,
+            };
             file.hdf5_bytes_read = h5.bytes_read();
+            file.polyglot = polyglot;
             Ok(file)
         }
         Container::Zip => keras3::read_zip(source, limits),
         Container::Json => keras3::read_sharded_index(source, path, limits, config.clone()),
-        Container::Pickle => Err(Error::NotKeras(
-            "a Python pickle stream (not loaded: unpickling runs code)".into(),
-        )),
-        Container::Unknown => Err(Error::NotKeras(
-            "neither HDF5, zip nor JSON (unrecognised first bytes)".into(),
-        )),
+        Container::Pickle => read_pickle(source, limits),
+        Container::Unknown => {
+            let head = source.read_at(0, source.len().min(PICKLE_SNIFF_BYTES) as usize)?;
+            if crate::container::pickle::looks_like_pickle(&head) {
+                read_pickle(source, limits)
+            } else {
+                Err(Error::NotKeras(
+                    "neither HDF5, zip, JSON nor a pickle (unrecognised first bytes)".into(),
+                ))
+            }
+        }
     }?;
     if file.model_config.is_none()
         && let Some(config) = config
@@ -294,6 +336,68 @@ fn read_with_config(
         file.model_config = Some(config);
     }
     Ok(file)
+}
+
+/// How much of a file without a recognised signature is tried as a pickle of protocol 0 or 1.
+const PICKLE_SNIFF_BYTES: u64 = 1 << 20;
+
+/// A whole file that is a pickle stream: its imports, never unpickled. Only the first `--max-config-bytes` of a larger one are read (a torch checkpoint can be
+/// gigabytes): its imports so far are judged, and the cut is recorded as the stream's error.
+fn read_pickle(source: &Source, limits: &Limits) -> Result<KerasFile> {
+    let read = source.len().min(limits.max_config_bytes as u64);
+    let mut file = KerasFile::new(Format::Pickle);
+    file.pickles.push(pickle_stream(
+        String::new(),
+        &source.read_at(0, read as usize)?,
+    ));
+    file.polyglot = zip_view(source, limits)?;
+    Ok(file)
+}
+
+/// The zip a file of another kind also is, when one is appended: h5py or pickle read the
+/// front, Keras (`zipfile.is_zipfile`) the zip, so both are audited. A record signature that
+/// tensor bytes happen to hold is not a zip that opens.
+fn zip_view(source: &Source, limits: &Limits) -> Result<Option<Box<KerasFile>>> {
+    if !ends_like_zip(source)? || crate::container::zip::ZipFile::open(source, limits).is_err() {
+        return Ok(None);
+    }
+    let zip =
+        keras3::read_zip(source, limits).unwrap_or_else(|e| unreadable_view(Format::KerasZip, e));
+    Ok(Some(Box::new(zip)))
+}
+
+/// The imports of one pickle stream.
+pub(crate) fn pickle_stream(location: String, bytes: &[u8]) -> PickleStream {
+    let scan = crate::container::pickle::scan(bytes);
+    PickleStream {
+        location,
+        imports: scan
+            .imports
+            .iter()
+            .map(|i| (i.qualified(), i.opcode))
+            .collect(),
+        error: scan.error.map(|e| e.to_string()),
+    }
+}
+
+/// Whether a zip end-of-central-directory record sits in the last 64 KiB (where zipfile
+/// looks for it from the end).
+fn ends_like_zip(source: &Source) -> Result<bool> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    let tail_len = source.len().min(65_557);
+    let tail = source.read_at(source.len() - tail_len, tail_len as usize)?;
+    Ok(tail.windows(EOCD.len()).any(|w| w == EOCD))
+}
+
+/// The zip view of a polyglot that could not be read: described by its error alone.
+fn unreadable_view(format: Format, error: Error) -> KerasFile {
+    let mut file = KerasFile::new(format);
+    file.notes.push(ReadNote {
+        kind: NoteKind::BadMetadata,
+        layer: None,
+        message: format!("the zip view could not be read: {error}"),
+    });
+    file
 }
 
 /// Decides which HDF5 flavour a container holds (FORMATS.md §0) and reads it. `config` is
@@ -312,6 +416,13 @@ pub fn read_hdf5(h5: &H5File, config: Option<Value>) -> Result<KerasFile> {
     let (groups, _) = root.member_names()?;
     if groups.iter().any(|g| is_h5io_root_group(g)) {
         return keras3::read_h5io(h5, Format::Keras3WeightsH5, config);
+    }
+    // Not Keras-shaped, but links and external storage are hazards whatever the structure.
+    let walk = h5.walk("")?;
+    if !walk.hazards.is_empty() {
+        let mut file = KerasFile::new(Format::Hdf5NotKeras);
+        file.hdf5_hazards = walk.hazards;
+        return Ok(file);
     }
     Err(Error::NotKeras(format!(
         "an HDF5 file without Keras structure (no model_config, layer_names or layers/ group; top-level groups: {})",
