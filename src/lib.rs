@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod audit;
+pub mod compat;
 pub mod container;
 pub mod diff;
 pub mod error;

@@ -111,6 +111,37 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+    /// Will it load? Whether a Keras version loads each file, and every blocker: the layer,
+    /// the key or class at fault, the error Keras raises, whether it can be fixed and how.
+    ///
+    /// Exit status: 0 every file loads, 1 some fail (or hold weights only), 2 a file could not be read.
+    Compat {
+        /// Keras files (any extension: load_model's choice of loader by name is checked too).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The Keras that is to load them.
+        #[arg(long, value_enum, default_value_t = TargetArg::Keras3)]
+        target: TargetArg,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TargetArg {
+    /// Keras 3 (facts from 3.15.1).
+    Keras3,
+    /// tf_keras, the Keras 2 line (facts from 2.21).
+    TfKeras,
+}
+
+impl TargetArg {
+    fn target(self) -> kerascope::compat::Target {
+        match self {
+            TargetArg::Keras3 => kerascope::compat::Target::Keras3,
+            TargetArg::TfKeras => kerascope::compat::Target::TfKeras,
+        }
+    }
 }
 
 /// Resource limits (hitting one is an error for that file, never a crash; see the README).
@@ -336,6 +367,11 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Diff { a, b, format } => diff_files(&a, &b, format),
+        Command::Compat {
+            files,
+            target,
+            format,
+        } => compat_files(&files, target.target(), format),
     }
 }
 
@@ -710,5 +746,38 @@ fn diff_files(a: &std::path::Path, b: &std::path::Path, format: OutputFormat) ->
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FINDINGS)
+    }
+}
+
+fn compat_files(
+    files: &[PathBuf],
+    target: kerascope::compat::Target,
+    format: OutputFormat,
+) -> ExitCode {
+    use kerascope::compat::{Verdict, assess};
+    use kerascope::report::compat::{CompatEntry, to_json, to_text};
+    let entries: Vec<CompatEntry> = files
+        .iter()
+        .map(|path| CompatEntry {
+            file: path.display().to_string(),
+            outcome: read_path(path, &Limits::default())
+                .map(|file| assess(&file, path, target))
+                .map_err(|e| e.to_string()),
+        })
+        .collect();
+    match format {
+        OutputFormat::Json => println!("{}", pretty(&to_json(target, &entries))),
+        OutputFormat::Text | OutputFormat::Markdown => print!("{}", to_text(target, &entries)),
+    }
+    if entries.iter().any(|e| e.outcome.is_err()) {
+        ExitCode::from(EXIT_ERROR)
+    } else if entries.iter().any(|e| {
+        e.outcome
+            .as_ref()
+            .is_ok_and(|a| a.verdict != Verdict::Loads)
+    }) {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
     }
 }
