@@ -77,6 +77,11 @@ impl Tally {
                 let head: String = first.message.chars().take(60).collect();
                 if error.contains(&head) {
                     self.message_agree += 1;
+                } else if std::env::var_os("COMPAT_VERBOSE").is_some() {
+                    eprintln!(
+                        "message {label} [{target:?}]:\n  compat {}\n  keras  {error}",
+                        first.message
+                    );
                 }
             }
         }
@@ -152,4 +157,60 @@ fn verdicts_match_keras_on_the_corpus() {
         eprintln!("  {miss}");
     }
     assert!(tally.rate() >= 0.99, "{}", tally.misses.join("\n"));
+}
+
+fn kerascope() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("kerascope").unwrap()
+}
+
+/// tf.keras 2.15 saved an LSTM with `time_major=False`; Keras 3.15.1 refused it with this
+/// message (fixtures/compat/truth.json), which compat gives as the blocker, fixable.
+#[test]
+fn compat_json_names_the_blocker_as_keras_does() {
+    let out = kerascope()
+        .args(["compat", "--format", "json"])
+        .arg(root().join("fixtures/compat/tf215_lstm.h5"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["schema"], "kerascope.compat/1");
+    assert_eq!(report["target"], "keras3");
+    let file = &report["files"][0];
+    assert_eq!(file["verdict"], "fails");
+    let blocker = &file["blockers"][0];
+    assert_eq!(blocker["code"], "C102");
+    assert_eq!(blocker["layer"], "lstm");
+    assert_eq!(blocker["key"], "time_major");
+    assert_eq!(
+        blocker["message"],
+        "Unrecognized keyword arguments passed to LSTM: {'time_major': False}"
+    );
+    assert_eq!(blocker["fixable"], true);
+}
+
+/// Exit 0 when every file loads (tf_keras 2.21 loaded this tf.keras 2.15 file), 1 when one
+/// fails or holds weights only, 2 when one cannot be read.
+#[test]
+fn compat_exit_status() {
+    let fixture = |name: &str| root().join("fixtures/compat").join(name);
+    kerascope()
+        .args(["compat", "--target", "tf-keras"])
+        .arg(fixture("tf215_lstm.h5"))
+        .assert()
+        .code(0);
+    let out = kerascope()
+        .arg("compat")
+        .arg(fixture("tf215_conv1d_pool.h5"))
+        .arg(root().join("fixtures/tfk_sequential_basic_weights.h5"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not a model"));
+    kerascope()
+        .arg("compat")
+        .arg(fixture("tf215_conv1d_pool.h5"))
+        .arg(root().join("Cargo.toml"))
+        .assert()
+        .code(2);
 }

@@ -805,13 +805,31 @@ impl Checker {
     /// tf_keras reads a `.keras` archive's weights from `layers/<name>/vars`; tf.keras 2.13
     /// and 2.14 wrote `_layer_checkpoint_dependencies/<name>`, Windows `layers\<name>`.
     fn weights_layout(&mut self, file: &KerasFile) {
-        let Some(tensor) = file
-            .tensors_of(TensorRole::Layer)
-            .find(|t| t.path.contains("_layer_checkpoint_dependencies") || t.path.contains('\\'))
-        else {
+        let misplaced = |t: &&crate::format::Tensor| {
+            t.path.contains("_layer_checkpoint_dependencies") || t.path.contains('\\')
+        };
+        let Some(tensor) = file.tensors_of(TensorRole::Layer).find(misplaced) else {
             return;
         };
-        let layer = tensor.layer.as_deref();
+        // The loader meets the layers in the model's order: the first one with weights fails.
+        let in_config_order: Vec<&str> = file
+            .model_config
+            .as_ref()
+            .and_then(|c| c.get("config")?.get("layers")?.as_array())
+            .map(|layers| {
+                layers
+                    .iter()
+                    .filter_map(|l| l.get("config")?.get("name")?.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let layer = in_config_order
+            .into_iter()
+            .find(|name| {
+                file.tensors_of(TensorRole::Layer)
+                    .any(|t| t.layer.as_deref() == Some(*name))
+            })
+            .or(tensor.layer.as_deref());
         let count = file
             .tensors_of(TensorRole::Layer)
             .filter(|t| t.layer.as_deref() == layer)
