@@ -246,6 +246,9 @@ struct CheckArgs {
     /// block by block; memory stays flat).
     #[arg(long)]
     deep: bool,
+    /// Also report, as errors, what keeps this Keras from loading each file (see `compat`).
+    #[arg(long, value_enum)]
+    target: Option<TargetArg>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -402,6 +405,7 @@ fn check_paths(args: &CheckArgs, config: Option<serde_json::Value>) -> ExitCode 
             .filter(|s| *s > 0.0)
             .map(Duration::from_secs_f64),
         deep: args.deep,
+        compat_target: args.target.map(TargetArg::target),
     };
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
     let single_file = args.paths.len() == 1 && args.paths[0].is_file();

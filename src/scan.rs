@@ -42,6 +42,8 @@ pub struct ScanOptions {
     pub timeout_per_file: Option<Duration>,
     /// Also read tensor values (NaN, infinities, all-zero kernels): `check --deep`.
     pub deep: bool,
+    /// Also report what keeps this Keras from loading the file: `check --target`.
+    pub compat_target: Option<crate::compat::Target>,
 }
 
 /// What a scan keeps of an analysed file: enough to report it, so that memory stays flat
@@ -247,6 +249,7 @@ fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
     let limits = options.limits;
     let config = options.config.clone();
     let deep = options.deep;
+    let compat_target = options.compat_target;
     let work = move || -> Outcome {
         match catch_unwind(AssertUnwindSafe(|| {
             read_path_with_config(&path, &limits, config)
@@ -257,6 +260,10 @@ fn analyse_one(candidate: &Candidate, options: &ScanOptions) -> FileResult {
                     if deep {
                         let data = crate::audit::deep::check(&path, &analysis.file);
                         analysis.findings.extend(data);
+                    }
+                    if let Some(target) = compat_target {
+                        let blockers = crate::compat::findings(&analysis.file, &path, target);
+                        analysis.findings.extend(blockers);
                     }
                     FileReport::of(&analysis)
                 };

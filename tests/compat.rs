@@ -214,3 +214,24 @@ fn compat_exit_status() {
         .assert()
         .code(2);
 }
+
+/// `check --target keras3` adds the blockers as error findings; without it, none.
+#[test]
+fn check_target_adds_blockers_as_findings() {
+    let file = root().join("fixtures/compat/tf215_gru.h5");
+    let out = kerascope()
+        .args(["check", "--format", "json", "--target", "keras3"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"C102\""), "{text}");
+    assert!(text.contains("Unrecognized keyword arguments passed to GRU: {'time_major': False}"));
+    let out = kerascope()
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\"C102\""));
+}

@@ -151,6 +151,27 @@ pub struct Assessment {
     pub blockers: Vec<Blocker>,
 }
 
+/// The blockers as `check` findings (`check --target`), errors: the file will not load.
+pub fn findings(file: &KerasFile, path: &Path, target: Target) -> Vec<crate::audit::Finding> {
+    assess(file, path, target)
+        .blockers
+        .into_iter()
+        .map(|b| crate::audit::Finding {
+            code: b.code.as_str(),
+            severity: crate::audit::Severity::Error,
+            layer: b.layer,
+            message: format!(
+                "{} will not load it: {} ({}: {})",
+                target.describe(),
+                b.message,
+                if b.fixable { "fixable" } else { "not fixable" },
+                b.fix
+            ),
+            cve: &[],
+        })
+        .collect()
+}
+
 /// How the target reaches a config entry (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
