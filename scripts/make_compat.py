@@ -108,6 +108,13 @@ def stage_write(tag):
         model.save(os.path.join(OUT, f"{tag}_{name}.h5"))
         if tag != "tfk":
             model.save(os.path.join(OUT, f"{tag}_{name}.keras"))
+    if tag == "tf215":
+        # Mixed precision: each layer's dtype is saved as a Policy object.
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        model = keras.Sequential([keras.layers.Input((3,)), keras.layers.Dense(2)], name="mixed_precision")
+        keras.mixed_precision.set_global_policy("float32")
+        model.save(os.path.join(OUT, f"{tag}_mixed_precision.h5"))
+        model.save(os.path.join(OUT, f"{tag}_mixed_precision.keras"))
 
 
 # ---------------------------------------------------------------------------- edit
@@ -175,6 +182,17 @@ def stage_edit():
         dense["kernel_initializer"] = "glorot_uniform"
         dense["bias_initializer"] = "zeros"
 
+    def initializer_dtype(config):
+        # tf.keras of TensorFlow 1.x wrote the dtype into initializer configs.
+        dense = _layers(config)[1]["config"]
+        dense["kernel_initializer"] = {"class_name": "GlorotUniform", "config": {"seed": None, "dtype": "float32"}}
+        dense["bias_initializer"] = {"class_name": "Zeros", "config": {"dtype": "float32"}}
+
+    def unknown_activation(config):
+        _layers(config)[1]["config"]["activation"] = "swishy"
+
+    _edit("tf215_dense_init.h5", "edit_initializer_dtype.h5", initializer_dtype, "2.2.4-tf")
+    _edit("tf215_dense_init.h5", "edit_unknown_activation.h5", unknown_activation, "2.4.0")
     _edit("tf215_lstm.h5", "edit_cudnn_lstm.h5", cudnn, "2.2.4")
     _edit("tf215_tf_op.h5", "edit_tensorflow_op_layer.h5", tensorflow_op_layer, "2.3.0-tf")
     _edit("tf215_dense_init.h5", "edit_keras1_dense.h5", keras1_dense, "1.2.2")
@@ -416,6 +434,38 @@ def stage_knowledge():
     int_axis = sorted(n for n, c in vars(k3_layers).items() if inspect.isclass(c) and "__init__" in vars(c)
                       and re.search(r"self\.axis = int\(axis\)", _own_source(c.__init__)))
 
+    # Initializers, regularizers, constraints, activations: the names each `get()` resolves
+    # (module-less configs), and each class's accepted config keys and qualified name (the
+    # "<class '...'> could not be deserialized properly" message names it).
+    from keras.src import activations, constraints, initializers, regularizers
+
+    objects = {}
+    for kind, mod in [("initializer", initializers), ("regularizer", regularizers), ("constraint", constraints)]:
+        entries = {}
+        for name, obj in sorted(mod.ALL_OBJECTS_DICT.items()):
+            if inspect.isclass(obj):
+                facts = signature_facts(obj, object)
+                entries[name] = {"accepts": facts["accepts"], "class": obj.__name__,
+                                 "qualname": f"{obj.__module__}.{obj.__name__}"}
+            else:
+                entries[name] = {"accepts": None, "class": name, "qualname": None}
+        objects[kind] = entries
+    objects["activation"] = {name: {"accepts": None, "class": name, "qualname": None}
+                             for name in sorted(activations.ALL_OBJECTS_DICT)}
+
+    # dtype policies saved as objects (tf.keras mixed precision wrote {"class_name": "Policy"}):
+    # which class names a legacy Dense config can carry, probed in Keras 3.
+    from keras.src.legacy.saving import saving_utils as legacy_saving_utils
+
+    dtype_policy_fails = []
+    for policy in ["Policy", "DTypePolicy", "FloatDTypePolicy"]:
+        config = {"class_name": "Dense", "config": {"name": "d", "units": 1,
+                                                     "dtype": {"class_name": policy, "config": {"name": "float32"}}}}
+        try:
+            legacy_saving_utils.model_from_config(config)
+        except Exception:
+            dtype_policy_fails.append(policy)
+
     knowledge = {
         "schema": "kerascope.compat-knowledge/1",
         "generated_by": "scripts/make_compat.py",
@@ -431,6 +481,8 @@ def stage_knowledge():
                 "api": api_symbols("keras", subs),
                 "int_axis": int_axis,
                 "extra_dim_fails": extra_dim_fails,
+                "objects": objects,
+                "dtype_policy_fails": dtype_policy_fails,
             },
             "tf-keras": {
                 "version": tf_keras.__version__,
@@ -438,6 +490,10 @@ def stage_knowledge():
                 "modules": public_modules(importlib.import_module("tf_keras.src"), "tf_keras.src"),
                 # tf_keras resolves a config's "keras.X" module as "tf_keras.X": named here as keras.X.
                 "api": api_symbols("tf_keras", subs),
+                "objects": {"activation": {
+                    name: {"accepts": None, "class": name, "qualname": None}
+                    for name, fn in sorted(vars(importlib.import_module("tf_keras.src.activations")).items())
+                    if inspect.isfunction(fn) and not name.startswith("_")}},
             },
         },
     }

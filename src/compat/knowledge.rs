@@ -44,6 +44,14 @@ pub struct TargetFacts {
     /// `input_shape` (one dimension too many), probed in Keras 3.
     #[serde(default)]
     pub extra_dim_fails: Vec<String>,
+    /// Initializers, regularizers, constraints, activations: the names each kind's `get()`
+    /// resolves, with the class's accepted config keys.
+    #[serde(default)]
+    pub objects: BTreeMap<String, BTreeMap<String, ObjectFacts>>,
+    /// `dtype` objects whose class name the target cannot turn into a dtype policy (tf.keras
+    /// mixed precision saved `{"class_name": "Policy"}`), probed in Keras 3.
+    #[serde(default)]
+    pub dtype_policy_fails: Vec<String>,
     /// Lambda keys of Keras 2 the legacy loader drops before building the layer.
     #[serde(default)]
     pub legacy_dropped_lambda_keys: Vec<String>,
@@ -60,6 +68,15 @@ pub struct LayerFacts {
     /// Defaults of the arguments (JSON-able ones; others `"<object>"`).
     #[serde(default)]
     pub defaults: BTreeMap<String, Value>,
+}
+
+/// One initializer, regularizer, constraint or activation name.
+#[derive(Deserialize)]
+pub struct ObjectFacts {
+    /// Config keys the class accepts; `None` for functions and open signatures.
+    pub accepts: Option<Vec<String>>,
+    /// `keras.src.initializers.random_initializers.GlorotUniform`, as Keras names the class.
+    pub qualname: Option<String>,
 }
 
 /// Lookups built once from [`TargetFacts`].

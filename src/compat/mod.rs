@@ -104,6 +104,14 @@ pub enum Code {
     /// C114: a layer with an integer dtype whose initializer draws floats (tf_keras).
     #[serde(rename = "C114")]
     IntegerDtype,
+    /// C115: an initializer, regularizer, constraint or activation the target cannot rebuild
+    /// (an unknown name, a key its class no longer takes such as an initializer's `dtype`).
+    #[serde(rename = "C115")]
+    ObjectNotDeserializable,
+    /// C116: a layer `dtype` saved as a policy object the target does not read (tf.keras
+    /// mixed precision `Policy`).
+    #[serde(rename = "C116")]
+    DtypePolicy,
 }
 
 impl Code {
@@ -123,6 +131,8 @@ impl Code {
             Code::SequentialList => "C112",
             Code::ExtraDimension => "C113",
             Code::IntegerDtype => "C114",
+            Code::ObjectNotDeserializable => "C115",
+            Code::DtypePolicy => "C116",
         }
     }
 }
@@ -328,6 +338,8 @@ impl Checker {
         };
         self.lambda(class, config, route, name);
         self.integer_dtype(config, name);
+        self.dtype_policy(config, name);
+        self.objects(config, route, name);
         self.arguments(class, config, route, name);
         self.wrapped(class, config, name);
     }
@@ -551,6 +563,144 @@ impl Checker {
             message,
             true,
             "set the layer's dtype to float32 (the inputs stay integers)",
+        );
+    }
+
+    /// tf.keras mixed precision saved each layer's dtype as a `Policy` object.
+    fn dtype_policy(&mut self, config: &Map<String, Value>, layer: Option<&str>) {
+        let Some(class) = config
+            .get("dtype")
+            .and_then(|d| d.get("class_name"))
+            .and_then(Value::as_str)
+        else {
+            return;
+        };
+        if !self
+            .index
+            .facts
+            .dtype_policy_fails
+            .iter()
+            .any(|c| c == class)
+        {
+            return;
+        }
+        self.push(Code::DtypePolicy, layer, Some(class),
+            "'str' object has no attribute 'quantization_mode'".into(), true,
+            "save the policy's name (e.g. \"mixed_float16\") as the dtype, or as a DTypePolicy object");
+    }
+
+    /// The objects a layer config holds: `kernel_initializer`, `bias_regularizer`,
+    /// `kernel_constraint`, `activation`...
+    fn objects(&mut self, config: &Map<String, Value>, route: Route, layer: Option<&str>) {
+        for (key, value) in config {
+            let kind = if key.ends_with("_initializer") {
+                "initializer"
+            } else if key.ends_with("_regularizer") {
+                "regularizer"
+            } else if key.ends_with("_constraint") {
+                "constraint"
+            } else if key == "activation" || key == "recurrent_activation" {
+                "activation"
+            } else {
+                continue;
+            };
+            // tf_keras reads the Keras 2 forms: only names it lacks are checked there.
+            if self.target == Target::TfKeras && kind != "activation" {
+                continue;
+            }
+            let Some(known) = self.index.facts.objects.get(kind) else {
+                continue;
+            };
+            match value {
+                Value::String(name) if !known.contains_key(name.as_str()) => {
+                    let what = if kind == "activation" {
+                        "activation function"
+                    } else {
+                        kind
+                    };
+                    let message = format!("Could not interpret {what} identifier: {name}");
+                    self.push(
+                        Code::ObjectNotDeserializable,
+                        layer,
+                        Some(key),
+                        message,
+                        false,
+                        "a custom or removed function: register it (custom_objects) or replace it",
+                    );
+                }
+                Value::Object(object) if self.target == Target::Keras3 => {
+                    self.object(kind, key, object, route, layer);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn object(
+        &mut self,
+        kind: &str,
+        key: &str,
+        object: &Map<String, Value>,
+        route: Route,
+        layer: Option<&str>,
+    ) {
+        let Some(class) = object.get("class_name").and_then(Value::as_str) else {
+            return;
+        };
+        let Some(known) = self.index.facts.objects.get(kind) else {
+            return;
+        };
+        let facts = known.get(class);
+        let has_module = object.contains_key("module");
+        if facts.is_none() {
+            if kind == "activation" || (route == Route::Legacy && !has_module) {
+                let message = if kind == "activation" {
+                    format!(
+                        "Could not locate class '{class}'. Make sure custom classes and functions are decorated with `@keras.saving.register_keras_serializable()`."
+                    )
+                } else {
+                    format!(
+                        "Could not interpret {kind} identifier: {}",
+                        py_repr(&Value::Object(object.clone()))
+                    )
+                };
+                self.push(
+                    Code::ObjectNotDeserializable,
+                    layer,
+                    Some(key),
+                    message,
+                    false,
+                    "a custom or removed class: register it (custom_objects) or replace it",
+                );
+            }
+            return;
+        }
+        let (Some(facts), Some(Value::Object(inner))) = (facts, object.get("config")) else {
+            return;
+        };
+        let Some(accepts) = facts.accepts.as_ref() else {
+            return;
+        };
+        let unknown: Vec<&str> = inner
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !accepts.iter().any(|a| a == k))
+            .collect();
+        if unknown.is_empty() {
+            return;
+        }
+        let qualname = facts.qualname.as_deref().unwrap_or(class);
+        let message = format!(
+            "<class '{qualname}'> could not be deserialized properly. Please ensure that components that are Python object instances (layers, models, etc.) returned by `get_config()` are explicitly deserialized in the model's `from_config()` method."
+        );
+        let fix = format!("remove {} from the {kind}'s config", unknown.join(", "));
+        self.push(
+            Code::ObjectNotDeserializable,
+            layer,
+            Some(key),
+            message,
+            true,
+            &fix,
         );
     }
 
