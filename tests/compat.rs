@@ -235,3 +235,31 @@ fn check_target_adds_blockers_as_findings() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("\"C102\""));
 }
+
+/// Every file kerascope can read — damaged, hostile, mutated — gets a verdict, never a panic.
+#[test]
+fn compat_answers_every_readable_fixture() {
+    let mut stack = vec![
+        root().join("fixtures"),
+        root().join("../shared/corpus/files"),
+    ];
+    let mut answered = 0;
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            for target in [Target::Keras3, Target::TfKeras] {
+                if assess_path(&path, target).is_some() {
+                    answered += 1;
+                }
+            }
+        }
+    }
+    assert!(answered > 200, "only {answered} answers");
+}

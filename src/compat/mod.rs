@@ -1071,3 +1071,28 @@ pub fn py_repr(value: &Value) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_print_as_python_prints_them() {
+        // As in Keras 3.15.1's "Unrecognized keyword arguments passed to LSTM: {'time_major': False}".
+        assert_eq!(
+            py_repr(&json!({"time_major": false})),
+            "{'time_major': False}"
+        );
+        assert_eq!(py_repr(&json!([null, 4, 2.0])), "[None, 4, 2.0]");
+        assert_eq!(py_repr(&json!("it's")), "'it\\'s'");
+    }
+
+    #[test]
+    fn knowledge_is_embedded_for_both_targets() {
+        assert!(for_target(Target::Keras3).layer("Dense").is_some());
+        assert!(for_target(Target::TfKeras).layer("Dense").is_some());
+        // tf_keras 2.21's LSTM default, which Keras 3 dropped.
+        assert_eq!(keras2_default("LSTM", "time_major"), Some(&json!(false)));
+    }
+}
