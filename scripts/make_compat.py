@@ -248,6 +248,78 @@ def stage_load():
         f.write("\n")
 
 
+# ---------------------------------------------------------------------------- upgrade
+
+UPGRADED = os.path.join(OUT, "upgraded")
+UPGRADES = os.path.join(OUT, "upgrades.json")
+
+# Each model's weights as Keras holds them after loading: (shape, sha256 of the bytes), sorted
+# (Keras 3 and tf_keras may list a model's variables in another order).
+WEIGHTS = r"""
+import hashlib, json, os, sys, warnings
+warnings.filterwarnings("ignore")
+which, paths = sys.argv[1], sys.argv[2:]
+if which == "keras3":
+    import keras
+else:
+    import tf_keras as keras
+for path in paths:
+    keras.backend.clear_session()
+    try:
+        model = keras.models.load_model(path, compile=False)
+        weights = sorted([list(w.shape), hashlib.sha256(w.tobytes()).hexdigest()] for w in model.get_weights())
+        result = {"loaded": True, "count_params": int(model.count_params()), "weights": weights}
+    except BaseException as e:
+        result = {"loaded": False, "error": f"{type(e).__name__}: {e}"[:600]}
+    print("RESULT " + json.dumps([os.path.basename(path), result]), flush=True)
+"""
+
+
+def _weights(which, paths):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    out = subprocess.run([KVENV, "-c", WEIGHTS, which, *paths], capture_output=True, text=True, env=env,
+                         timeout=1800).stdout
+    return dict(json.loads(l[len("RESULT "):]) for l in out.splitlines() if l.startswith("RESULT "))
+
+
+def stage_upgrade():
+    """`kerascope upgrade` (debug build) on every .h5 fixture tf_keras loads and Keras 3 refuses;
+    each copy loaded by Keras 3 and compared with tf_keras loading the original."""
+    import shutil
+
+    truth = json.load(open(TRUTH))["files"]
+    binary = os.path.join(ROOT, "target", "debug", "kerascope")
+    shutil.rmtree(UPGRADED, ignore_errors=True)
+    os.makedirs(UPGRADED)
+    candidates = sorted(n for n, t in truth.items() if n.endswith(".h5") and t["tf_keras"]["loaded"]
+                        and not t["keras3"]["loaded"])
+    results, written = {}, []
+    for name in candidates:
+        out = subprocess.run([binary, "upgrade", os.path.join(OUT, name), "-o", os.path.join(UPGRADED, name)],
+                             capture_output=True, text=True)
+        results[name] = {"upgraded": out.returncode == 0}
+        if out.returncode == 0:
+            written.append(name)
+        else:
+            results[name]["refused"] = out.stderr.strip()[:300]
+    originals = _weights("tf_keras", [os.path.join(OUT, n) for n in written])
+    upgraded = _weights("keras3", [os.path.join(UPGRADED, n) for n in written])
+    for name in written:
+        k3, tfk = upgraded.get(name, {"loaded": False}), originals.get(name, {"loaded": False})
+        results[name]["keras3_loads_upgraded"] = k3["loaded"]
+        results[name]["error"] = k3.get("error")
+        results[name]["count_params"] = k3.get("count_params")
+        results[name]["tf_keras_count_params"] = tfk.get("count_params")
+        results[name]["same_weights"] = k3.get("weights") is not None and k3.get("weights") == tfk.get("weights")
+    with open(UPGRADES, "w") as f:
+        json.dump({"tool": "target/debug/kerascope upgrade", "loader": "keras 3.15.1 load_model(compile=False)",
+                   "compared_with": "tf_keras 2.21.0 loading the original", "files": results},
+                  f, indent=1, sort_keys=True)
+        f.write("\n")
+    ok = sum(1 for r in results.values() if r.get("keras3_loads_upgraded") and r.get("same_weights"))
+    print(f"upgraded {len(written)} of {len(candidates)}; Keras 3 loads with the same weights: {ok}")
+
+
 # ---------------------------------------------------------------------------- knowledge
 
 
@@ -508,7 +580,7 @@ def stage_knowledge():
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--stage", choices=["all", "write", "edit", "load", "knowledge"], default="all")
+    ap.add_argument("--stage", choices=["all", "write", "edit", "load", "knowledge", "upgrade"], default="all")
     ap.add_argument("--tag")
     args = ap.parse_args()
     me = os.path.abspath(__file__)
@@ -526,6 +598,8 @@ def main():
         stage_load()
     if args.stage == "knowledge":
         return stage_knowledge()
+    if args.stage == "upgrade":
+        return stage_upgrade()
     if args.stage == "all":
         subprocess.run([KVENV, me, "--stage", "knowledge"], check=True, env=env)
 

@@ -18,6 +18,7 @@ pub mod limits;
 pub mod report;
 pub mod scan;
 pub mod shape;
+pub mod upgrade;
 pub mod verify;
 
 pub use analysis::{Analysis, analyze, analyze_path, analyze_path_with_config, load_config};

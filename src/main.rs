@@ -125,6 +125,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+    /// Write a copy Keras 3 loads (safe_mode=True): the config rewritten as Keras 3 expects
+    /// it, every weight byte unchanged; refused, with the reason, where the meaning would change.
+    ///
+    /// Legacy .h5 full models in, legacy .h5 out. Exit status: 0 written, 1 refused, 2 unreadable.
+    Upgrade {
+        input: PathBuf,
+        /// Where to write the copy (.h5).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Upgrade even a file with security findings.
+        #[arg(long)]
+        allow_findings: bool,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -375,6 +388,11 @@ fn main() -> ExitCode {
             target,
             format,
         } => compat_files(&files, target.target(), format),
+        Command::Upgrade {
+            input,
+            output,
+            allow_findings,
+        } => upgrade_file(&input, &output, allow_findings),
     }
 }
 
@@ -783,5 +801,34 @@ fn compat_files(
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn upgrade_file(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    allow_findings: bool,
+) -> ExitCode {
+    use kerascope::upgrade::{Refusal, upgrade};
+    if input == output {
+        eprintln!("kerascope: upgrade writes a copy: give another output path");
+        return ExitCode::from(EXIT_ERROR);
+    }
+    match upgrade(input, output, allow_findings) {
+        Ok(done) => {
+            println!("{}: written {}", input.display(), output.display());
+            for change in &done.changes {
+                println!("  {change}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Refusal::Read(e)) => {
+            eprintln!("kerascope: {}: {e}", input.display());
+            ExitCode::from(EXIT_ERROR)
+        }
+        Err(refusal) => {
+            eprintln!("kerascope: {}: not upgraded: {refusal}", input.display());
+            ExitCode::from(EXIT_FINDINGS)
+        }
     }
 }
