@@ -768,8 +768,8 @@ impl Checker {
                         name,
                         Some("initial_state"),
                         message,
-                        true,
-                        "pass the extra tensors as the call's initial_state keyword",
+                        false,
+                        "the call would have to be rewritten in Keras 3's node form with the state tensors as the initial_state keyword (with their shapes); upgrade does not do it",
                     );
                 }
             }

@@ -52,6 +52,15 @@ impl Rewriter {
             // built-in class only by its module.
             object.insert("module".into(), json!("keras.layers"));
             object.insert("registered_name".into(), Value::Null);
+            // That path does not turn `batch_input_shape` into an input shape; the wrapper
+            // (or the InputLayer before it) carries the model's input.
+            if let Some(Value::Object(config)) = object.get_mut("config")
+                && config.remove("batch_input_shape").is_some()
+            {
+                self.changes.push(format!(
+                    "{name}: batch_input_shape of the wrapped {class} removed"
+                ));
+            }
             self.changes.push(format!(
                 "{name}: module keras.layers added to the wrapped {class}"
             ));
@@ -86,6 +95,7 @@ impl Rewriter {
         if let Some(Value::Array(items)) = object.get("config") {
             // Keras 2.0 Sequential: a bare list of layers.
             let layers = Value::Array(items.clone());
+            let name = if name == "?" { "sequential" } else { name };
             object.insert("config".into(), json!({"name": name, "layers": layers}));
             self.changes.push(format!(
                 "{name}: Keras 2.0 list-form {class} config wrapped as {{name, layers}}"
