@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod audit;
+pub mod compat;
 pub mod container;
 pub mod diff;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod limits;
 pub mod report;
 pub mod scan;
 pub mod shape;
+pub mod upgrade;
 pub mod verify;
 
 pub use analysis::{
