@@ -8,7 +8,7 @@ use std::process::Command;
 
 use kerascope::audit::Severity;
 use kerascope::report::summary;
-use kerascope::{Limits, analyze_path, analyze_path_with_config, load_config};
+use kerascope::{Limits, Options, analyze_path, load_config};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -50,8 +50,11 @@ fn analyze_fixture(dir: &Path, truth: &Value) -> kerascope::Analysis {
     let config = truth["config_from"]
         .as_str()
         .map(|from| load_config(&dir.join(from), &limits).unwrap());
-    analyze_path_with_config(&dir.join(name), &limits, config)
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    analyze_path(
+        &dir.join(name),
+        &Options::new().limits(limits).config(config),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 #[test]
@@ -134,7 +137,7 @@ fn each_pattern_has_its_fixture() {
 #[test]
 fn a_layer_after_a_hidden_shape_is_checked_from_its_kernel() {
     let path = root().join("fixtures/real/tfk_lambda_flatten_dense.h5");
-    let analysis = analyze_path(&path, &Limits::default()).unwrap();
+    let analysis = analyze_path(&path, &Options::default()).unwrap();
     let codes: Vec<(&str, Option<&str>)> = analysis
         .findings
         .iter()
@@ -212,7 +215,7 @@ fn no_false_alarm_on_a_corpus_file_keras_loads() {
             continue;
         }
         let name = truth["static"]["file"].as_str().unwrap();
-        let analysis = analyze_path(&corpus.join("files").join(name), &Limits::default())
+        let analysis = analyze_path(&corpus.join("files").join(name), &Options::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(false_alarms(&analysis), Vec::<String>::new(), "{name}");
         checked += 1;
@@ -279,8 +282,8 @@ fn bzip2_and_lzma_members_keep_the_zip_limits() {
     };
     for name in ["k3_bzip2.keras", "k3_lzma.keras"] {
         let path = root().join("fixtures/real").join(name);
-        assert!(analyze_path(&path, &Limits::default()).is_ok(), "{name}");
-        let err = analyze_path(&path, &small).unwrap_err();
+        assert!(analyze_path(&path, &Options::default()).is_ok(), "{name}");
+        let err = analyze_path(&path, &Options::new().limits(small)).unwrap_err();
         assert!(err.to_string().contains("limit"), "{name}: {err}");
     }
 }

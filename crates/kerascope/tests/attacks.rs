@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use kerascope::audit::Severity;
-use kerascope::{Analysis, Limits, analyze_path};
+use kerascope::{Analysis, Options, analyze_path};
 use serde_json::Value;
 
 fn dir() -> PathBuf {
@@ -15,7 +15,7 @@ fn dir() -> PathBuf {
 }
 
 fn analyze(path: &Path) -> Analysis {
-    analyze_path(path, &Limits::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    analyze_path(path, &Options::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// (code, severity, layer) of every finding of severity warning or error, sorted.

@@ -17,6 +17,7 @@ use crate::analysis::analyze_with_limits;
 use crate::audit::Severity;
 use crate::compat::{Target, Verdict, assess};
 use crate::container::hdf5::DataLocation;
+use crate::container::source::Source;
 use crate::format::{Format, KerasFile, Tensor, TensorRole, read_path};
 use crate::limits::Limits;
 use hdf5_pure::AttrValue;
@@ -123,7 +124,7 @@ fn write_copy(
     let failed = |what: &str, e: &dyn std::fmt::Display| {
         Refusal::Write(format!("{}: {what}: {e}", output.display()))
     };
-    let source = std::fs::File::open(input).map_err(|e| failed("reading the input", &e))?;
+    let source = Source::open(input).map_err(|e| failed("reading the input", &e))?;
     let mut builder = hdf5_pure::FileBuilder::new();
     builder.set_attr("model_config", AttrValue::String(config));
     let version = file.keras_version.clone().unwrap_or_default();
@@ -168,17 +169,16 @@ fn string_array(names: &[String]) -> AttrValue {
     }
 }
 
-fn tensor_data(source: &std::fs::File, t: &Tensor) -> Result<Vec<u8>, String> {
-    use std::os::unix::fs::FileExt;
+fn tensor_data(source: &Source, t: &Tensor) -> Result<Vec<u8>, String> {
     match &t.location {
         DataLocation::Compact(bytes) => Ok(bytes.clone()),
         DataLocation::Contiguous { offset, size } => {
             let len = usize::try_from(*size).map_err(|_| "too large".to_string())?;
-            let mut buf = vec![0u8; len];
-            source
-                .read_exact_at(&mut buf, *offset)
-                .map_err(|e| e.to_string())?;
-            Ok(buf)
+            let data = source.read_at(*offset, len).map_err(|e| e.to_string())?;
+            if data.len() != len {
+                return Err("the file ends inside the tensor's data".into());
+            }
+            Ok(data.into_owned())
         }
         DataLocation::Unwritten => {
             let n = t.elements().ok_or("size overflows")?;
