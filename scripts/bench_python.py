@@ -83,13 +83,13 @@ def summarize_all(paths, kerascope):
 def threads_wall(paths, kerascope, threads, repeat):
     work = paths * repeat
     chunks = [work[i::threads] for i in range(threads)]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     workers = [threading.Thread(target=summarize_all, args=(c, kerascope)) for c in chunks]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu_start
 
 
 def main():
@@ -111,36 +111,78 @@ def main():
         import keras
 
         print(f"import keras {keras.__version__}: {time.perf_counter() - start:.2f} s (not counted below)")
+        loaders = {"keras": lambda path: keras.saving.load_model(path, compile=False)}
+        try:
+            import tf_keras
+
+            # Files written by tf.keras are loaded by tf.keras (Keras 3 refuses some of their
+            # configs, e.g. LSTM's time_major).
+            loaders["tf_keras"] = lambda path: tf_keras.models.load_model(path, compile=False)
+        except ImportError:
+            pass
         total_ks = total_keras = 0.0
-        print(f"{'file':34} {'kerascope ms':>12} {'keras ms':>10} {'ratio':>8}  params")
+        print(f"{'file':34} {'loader':9} {'kerascope ms':>12} {'keras ms':>10} {'ratio':>8}  params")
         for name in KERAS_FILES:
             path = os.path.join(FIXTURES, name)
+            loader = "keras" if name.startswith("k3_") else "tf_keras"
+            if loader not in loaders:
+                continue
+            load = loaders[loader]
             ks_params = kerascope.summary(path).total_params
-            keras_params = keras.saving.load_model(path, compile=False).count_params()
+            keras_params = load(path).count_params()
             t_ks = cpu(lambda: kerascope.summary(path).total_params, args.rounds * 10)
-            t_keras = cpu(
-                lambda: keras.saving.load_model(path, compile=False).count_params(), args.rounds
-            )
+            t_keras = cpu(lambda: load(path).count_params(), args.rounds)
             keras.backend.clear_session()
             total_ks += t_ks
             total_keras += t_keras
             same = "same" if ks_params == keras_params else f"DIFFER: {ks_params} vs {keras_params}"
             print(
-                f"{name:34} {t_ks * 1000:12.2f} {t_keras * 1000:10.1f} {t_keras / t_ks:8.0f}x  {same}"
+                f"{name:34} {loader:9} {t_ks * 1000:12.2f} {t_keras * 1000:10.1f}"
+                f" {t_keras / t_ks:8.0f}x  {same}"
             )
         print(
-            f"{'all ' + str(len(KERAS_FILES)) + ' files':34} {total_ks * 1000:12.2f}"
+            f"{'all ' + str(len(KERAS_FILES)) + ' files':44} {total_ks * 1000:12.2f}"
             f" {total_keras * 1000:10.1f} {total_keras / total_ks:8.0f}x less CPU"
         )
 
     paths = folder_files()
     summarize_all(paths, kerascope)  # page cache warm
-    one = min(threads_wall(paths, kerascope, 1, 5) for _ in range(args.rounds))
-    two = min(threads_wall(paths, kerascope, 2, 5) for _ in range(args.rounds))
+    (one, one_cpu) = min(threads_wall(paths, kerascope, 1, 5) for _ in range(args.rounds))
+    (two, two_cpu) = min(threads_wall(paths, kerascope, 2, 5) for _ in range(args.rounds))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    # CPU/wall shows how much of two cores the process was given: on a busy machine the
+    # wall-time ratio says more about the neighbours than about the GIL.
     print(
-        f"summary() over {len(paths)} files x 5: 1 thread {one:.2f} s, 2 threads {two:.2f} s"
-        f" ({one / two:.2f}x; {os.cpu_count()} cores)"
+        f"summary() over {len(paths)} files x 5: 1 thread {one:.2f} s (CPU {one_cpu:.2f} s),"
+        f" 2 threads {two:.2f} s (CPU {two_cpu:.2f} s): {one / two:.2f}x"
+        f" ({os.cpu_count()} cores, load average {load:.1f})"
     )
+    # Whatever the machine's load: a pure-Python thread keeps its pace while another thread
+    # is inside kerascope (it would stop dead if the call held the GIL).
+    folders = [FIXTURES, os.path.dirname(CORPUS)]
+    idle = python_pace(lambda: time.sleep(1.0))
+    busy = python_pace(lambda: kerascope.check(folders, deep=True, jobs=1))
+    print(
+        f"a Python thread's pace while another runs kerascope.check(): {busy / idle:.0%}"
+        " of its pace beside time.sleep() (0% if the GIL were held)"
+    )
+
+
+def python_pace(during):
+    """Loop iterations per second of a Python thread while during() runs in this one."""
+    state = {"stop": False, "count": 0}
+
+    def spin():
+        while not state["stop"]:
+            state["count"] += 1
+
+    spinner = threading.Thread(target=spin)
+    start = time.perf_counter()
+    spinner.start()
+    during()
+    state["stop"] = True
+    spinner.join()
+    return state["count"] / (time.perf_counter() - start)
 
 
 if __name__ == "__main__":

@@ -110,14 +110,21 @@ class Record:
 class Result(Record):
     """A command's result: ``to_dict()`` is the CLI's JSON document, ``str()`` its text."""
 
-    __slots__ = ("_json", "_text")
+    __slots__ = ("_json", "_text", "_parsed")
 
     def __init__(self, document, text):
-        import json
-
-        super().__init__(json.loads(document))
+        # Parsed on first use: a caller that only prints or counts holds the GIL for less.
         self._json = document
         self._text = text
+        self._parsed = None
+
+    @property
+    def _data(self):
+        if self._parsed is None:
+            import json
+
+            self._parsed = json.loads(self._json)
+        return self._parsed
 
     def to_dict(self):
         """The CLI's ``--format json`` document (a fresh copy)."""

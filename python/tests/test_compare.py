@@ -83,15 +83,27 @@ def test_import_does_not_import_keras():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("keras") is None, reason="keras not installed")
-def test_real_keras_model():
+@pytest.mark.parametrize("name", ["k3_sequential_basic.keras", "k3_functional_nested.keras"])
+def test_real_keras_model(name):
     # A real model loaded by Keras from the fixture it wrote, compared with the file.
     import keras
 
-    path = str(FIXTURES / "k3_sequential_basic.keras")
+    path = str(FIXTURES / name)
     model = keras.saving.load_model(path, compile=False)
     result = kerascope.compare(model, path)
     assert result.equivalent, str(result)
-    assert result.total_params.model == model.count_params()
-    model.layers[0].trainable = False  # not compared: only structure and counts
-    smaller = keras.Sequential([keras.Input((8,)), keras.layers.Dense(3)])
-    assert not kerascope.compare(smaller, path).equivalent
+    assert result.total_params.model == model.count_params() == truth(name)["count_params"]
+    other = keras.Sequential([keras.Input((8,)), keras.layers.Dense(3)])
+    assert not kerascope.compare(other, path).equivalent
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tf_keras") is None, reason="tf_keras not installed")
+@pytest.mark.parametrize("name", ["tfk_sequential_basic.h5", "tfk_functional_nested.h5"])
+def test_real_tf_keras_model(name):
+    import tf_keras
+
+    path = str(FIXTURES / name)
+    model = tf_keras.models.load_model(path, compile=False)
+    result = kerascope.compare(model, path)
+    assert result.equivalent, str(result)
+    assert result.total_params.model == model.count_params() == truth(name)["count_params"]
