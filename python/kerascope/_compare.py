@@ -5,8 +5,6 @@ Duck-typed, so that importing kerascope never imports Keras or TensorFlow: any o
 ``shape``) works, Keras 3 and tf.keras alike.
 """
 
-import json
-
 from kerascope import Result, _source, summary
 
 SCHEMA = "kerascope.compare/1"
@@ -140,4 +138,6 @@ def compare(model, path, *, config=None):
             lines.extend(f"  {e['name']}: {d}" for d in e["differences"])
     if model_total != file_total:
         lines.append(f"  total params: {model_total} in the model, {file_total} in the file")
+    import json  # not at import time: `re`, which json needs, costs milliseconds
+
     return Comparison(json.dumps(document, indent=2), "\n".join(lines) + "\n")
