@@ -43,6 +43,8 @@ __all__ = [
 
 # As the CLI's --max-stdin-bytes: a stream is read whole into memory, up to this.
 _MAX_STREAM_BYTES = 1 << 30
+# As the CLI's default --max-summary-bytes.
+_MAX_SUMMARY_BYTES = 16 << 20
 _BYTES_LABEL = "<bytes>"
 _STREAM_LABEL = "<stream>"
 
@@ -408,8 +410,14 @@ def verify(src, summary_text):
     is the text, or an ``os.PathLike`` naming a file that holds it."""
     if isinstance(summary_text, os.PathLike):
         label = os.fsdecode(os.fspath(summary_text))
-        with open(label, "rb") as f:
-            text = f.read().decode("utf-8", "replace")
+        try:
+            with open(label, "rb") as f:
+                raw = f.read(_MAX_SUMMARY_BYTES + 1)
+        except OSError as e:
+            raise KerascopeError(f"{label}: {e.strerror or e}") from None
+        if len(raw) > _MAX_SUMMARY_BYTES:
+            raise KerascopeError(f"{label}: a summary is at most 16 MiB (as --max-summary-bytes)")
+        text = raw.decode("utf-8", "replace")
     elif isinstance(summary_text, str):
         text, label = summary_text, "<summary>"
     else:

@@ -196,6 +196,8 @@ def test_verify_matches_cli():
     assert alone.to_dict()["schema"] == "kerascope.verify/1"
     with pytest.raises(TypeError, match="summary_text"):
         kerascope.verify(SEED, b"bytes")
+    with pytest.raises(kerascope.KerascopeError, match="no-such-summary.txt"):
+        kerascope.verify(SEED, pathlib.Path("fixtures/no-such-summary.txt"))
 
 
 def test_diff_matches_cli():
