@@ -18,11 +18,15 @@ pub fn to_json(path: &str, file: &KerasFile) -> Value {
         .tensors
         .iter()
         .map(|t| {
-            json!({
+            let mut tensor = json!({
                 "role": t.role, "layer": t.layer, "owner": t.owner, "name": t.name,
                 "path": t.path, "shape": t.shape, "dtype": t.dtype,
                 "stored_bytes": t.stored_bytes,
-            })
+            });
+            if let Some(original) = &t.copy_of {
+                tensor["copy_of"] = json!(original);
+            }
+            tensor
         })
         .collect();
     json!({
@@ -113,12 +117,21 @@ pub fn to_text(path: &str, file: &KerasFile) -> String {
             let _ = writeln!(out, "  {layer}");
             continue;
         }
-        let count: u64 = tensors.iter().filter_map(|t| t.elements()).sum();
+        let count: u64 = tensors
+            .iter()
+            .filter(|t| t.copy_of.is_none())
+            .filter_map(|t| t.elements())
+            .sum();
         let _ = writeln!(out, "  {layer}  ({})", thousands(count));
         for t in tensors {
+            let copy = t
+                .copy_of
+                .as_ref()
+                .map(|original| format!("  (a stored copy of {original}, not a parameter)"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "    {:name_width$}  {:shape_width$}  {:8}  {}",
+                "    {:name_width$}  {:shape_width$}  {:8}  {}{copy}",
                 short_label(t),
                 tuple(&t.shape),
                 t.dtype,
