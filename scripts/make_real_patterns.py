@@ -7,9 +7,11 @@ Run from the repository root, once per writer (venvs outside the repository, nev
     /tmp/tf213/bin/python scripts/make_real_patterns.py tf    # tensorflow-cpu 2.13.1 (tf.keras)
     /tmp/tf214/bin/python scripts/make_real_patterns.py tf    # tensorflow-cpu 2.14.1
     /tmp/tf215/bin/python scripts/make_real_patterns.py tf    # tensorflow-cpu 2.15.1
+        (`tf STEM...` writes only those models: mixed nested sequential time_distributed)
     /tmp/tf21N/bin/python scripts/make_real_patterns.py tf-weights   # save_weights(.weights.h5), each
     /tmp/kvenv/bin/python scripts/make_real_patterns.py k3    # keras 3.15.1, tf_keras 2.21.0, h5py 3.14.0
     python3 scripts/make_real_patterns.py bombs               # zip-limit inputs (fixtures/real/limits/)
+    /tmp/kvenv/bin/python scripts/make_real_patterns.py loaders FILE...   # other_loaders of some only
 
 `tf` writes `.keras` archives with the running tf.keras (the one that wrote them gives the
 truth: it loads them back and reports count_params per layer), plus a copy whose weights member
@@ -105,7 +107,7 @@ def rezip(src, dst, replace=None, compression=None):
 # ----------------------------------------------------------------------------- tf.keras
 
 
-def gen_tf(weights_only=False):
+def gen_tf(weights_only=False, stems=()):
     import tensorflow as tf
 
     keras = tf.keras
@@ -185,7 +187,28 @@ def gen_tf(weights_only=False):
         write_truth(truth_of(copy, wname, writer, {"config_from": f"tfk{short}_mixed.keras", "rewritten": "Windows layout of " + name}))
         print("wrote", name, wname)
         return
-    for stem, build in (("mixed", mixed), ("nested", nested), ("sequential", sequential)):
+    def time_distributed():
+        # One class with and without weights: TimeDistributed(Dropout) takes one 2.13 number,
+        # TimeDistributed(Dense) two (time_distributed, _1, _3, _4).
+        fresh()
+        inp = keras.Input((5, 6))
+        x = L.TimeDistributed(L.Dropout(0.1))(inp)
+        x = L.TimeDistributed(L.Dense(4))(x)
+        x = L.TimeDistributed(L.Dropout(0.1))(x)
+        x = L.TimeDistributed(L.Dense(3))(x)
+        x = L.Flatten()(x)
+        x = L.Dense(2)(x)
+        return keras.Model(inp, x, name="time_distributed")
+
+    builds = (
+        ("mixed", mixed),
+        ("nested", nested),
+        ("sequential", sequential),
+        ("time_distributed", time_distributed),
+    )
+    for stem, build in builds:
+        if stems and stem not in stems:
+            continue
         model = build()
         name = f"tfk{short}_{stem}.keras"
         path = os.path.join(OUT, name)
@@ -203,6 +226,18 @@ def gen_tf(weights_only=False):
 
 
 # ----------------------------------------------------------------------------- Keras 3
+
+
+def record_other_loaders(names):
+    """`other_loaders` of the named fixtures only (the rest keep their files and truth)."""
+    for f in names:
+        tpath = os.path.join(TRUTH, f + ".json")
+        with open(tpath) as fh:
+            t = json.load(fh)
+        t["other_loaders"] = other_loaders(os.path.join(OUT, f))
+        with open(tpath, "w") as fh:
+            json.dump(t, fh, indent=1, sort_keys=True)
+            fh.write("\n")
 
 
 def other_loaders(path):
@@ -451,4 +486,11 @@ def gen_bombs():
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    {"tf": gen_tf, "tf-weights": lambda: gen_tf(True), "k3": gen_k3, "bombs": gen_bombs}[sys.argv[1]]()
+    modes = {
+        "tf": lambda: gen_tf(stems=sys.argv[2:]),
+        "tf-weights": lambda: gen_tf(True),
+        "k3": gen_k3,
+        "loaders": lambda: record_other_loaders(sys.argv[2:]),
+        "bombs": gen_bombs,
+    }
+    modes[sys.argv[1]]()

@@ -109,7 +109,7 @@ fn every_real_pattern_fixture_counts_as_the_keras_that_wrote_it() {
 fn each_pattern_has_its_fixture() {
     let dir = root().join("fixtures/real");
     for version in ["213", "214", "215"] {
-        for model in ["mixed", "nested", "sequential"] {
+        for model in ["mixed", "nested", "sequential", "time_distributed"] {
             for variant in ["", "_windows"] {
                 let name = format!("tfk{version}_{model}{variant}.keras");
                 assert!(dir.join(&name).exists(), "{name}");

@@ -475,8 +475,13 @@ pub fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
             limits.max_config_values
         )));
     }
-    let rewritten = python_literals_as_strings(text);
-    serde_json::from_slice(rewritten.as_deref().unwrap_or(text))
+    // Only a text serde_json rejects is searched for Python's literals: the common path
+    // costs nothing more.
+    serde_json::from_slice(text)
+        .or_else(|e| match python_literals_as_strings(text) {
+            Some(rewritten) => serde_json::from_slice(&rewritten),
+            None => Err(e),
+        })
         .map_err(|e| Error::Keras(format!("{what} is not valid JSON: {e}")))
 }
 
@@ -484,15 +489,10 @@ pub fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
 /// stores `"max_value": Infinity` for `ReLU(max_value=float("inf"))`), and reads them back;
 /// JSON has no such literals and `serde_json::Value` no such numbers. Outside strings they
 /// become the strings `"NaN"`, `"Infinity"`, `"-Infinity"`: no weight shape depends on them,
-/// and every other number keeps its text. `None` (the common case, one vectorised search)
-/// when the text has none.
+/// and every other number keeps its text. `None` when the text has none.
 fn python_literals_as_strings(text: &[u8]) -> Option<Vec<u8>> {
-    use memchr::memmem::find;
-    if find(text, b"NaN").is_none() && find(text, b"Infinity").is_none() {
-        return None;
-    }
     let mut out = Vec::with_capacity(text.len() + 16);
-    let (mut in_string, mut escaped, mut i) = (false, false, 0);
+    let (mut in_string, mut escaped, mut i, mut found) = (false, false, 0, false);
     while i < text.len() {
         let byte = text[i];
         if in_string {
@@ -512,12 +512,13 @@ fn python_literals_as_strings(text: &[u8]) -> Option<Vec<u8>> {
             out.extend_from_slice(literal);
             out.push(b'"');
             i += literal.len();
+            found = true;
             continue;
         }
         out.push(byte);
         i += 1;
     }
-    Some(out)
+    found.then_some(out)
 }
 
 /// Counts JSON values cheaply (separators and openers outside strings), stopping past `max`.

@@ -89,6 +89,9 @@ pub struct TensorEntry<'a> {
     pub shape: &'a [u64],
     pub dtype: &'a str,
     pub stored_bytes: Option<u64>,
+    /// On a stored copy that is not a parameter: the path of the tensor it copies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_of: Option<&'a str>,
 }
 
 /// The `inspect --format json` document of one file.
@@ -111,6 +114,7 @@ pub fn file_entry<'a>(path: &'a str, file: &'a KerasFile) -> FileEntry<'a> {
             shape: &t.shape,
             dtype: &t.dtype,
             stored_bytes: t.stored_bytes,
+            copy_of: t.copy_of.as_deref(),
         })
         .collect();
     FileEntry {
@@ -204,12 +208,21 @@ pub fn to_text(path: &str, file: &KerasFile) -> String {
             let _ = writeln!(out, "  {layer}");
             continue;
         }
-        let count: u64 = tensors.iter().filter_map(|t| t.elements()).sum();
+        let count: u64 = tensors
+            .iter()
+            .filter(|t| t.copy_of.is_none())
+            .filter_map(|t| t.elements())
+            .sum();
         let _ = writeln!(out, "  {layer}  ({})", thousands(count));
         for t in tensors {
+            let copy = t
+                .copy_of
+                .as_ref()
+                .map(|original| format!("  (a stored copy of {original}, not a parameter)"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "    {:name_width$}  {:shape_width$}  {:8}  {}",
+                "    {:name_width$}  {:shape_width$}  {:8}  {}{copy}",
                 short_label(t),
                 tuple(&t.shape),
                 t.dtype,
