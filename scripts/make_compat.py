@@ -261,6 +261,9 @@ warnings.filterwarnings("ignore")
 which, paths = sys.argv[1], sys.argv[2:]
 if which == "keras3":
     import keras
+elif which == "tf":
+    import tensorflow as tf
+    keras = tf.keras
 else:
     import tf_keras as keras
 for path in paths:
@@ -275,24 +278,26 @@ for path in paths:
 """
 
 
-def _weights(which, paths):
+def _weights(which, paths, python=KVENV):
+    if not paths:
+        return {}
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    out = subprocess.run([KVENV, "-c", WEIGHTS, which, *paths], capture_output=True, text=True, env=env,
+    out = subprocess.run([python, "-c", WEIGHTS, which, *paths], capture_output=True, text=True, env=env,
                          timeout=1800).stdout
     return dict(json.loads(l[len("RESULT "):]) for l in out.splitlines() if l.startswith("RESULT "))
 
 
 def stage_upgrade():
-    """`kerascope upgrade` (debug build) on every .h5 fixture tf_keras loads and Keras 3 refuses;
-    each copy loaded by Keras 3 and compared with tf_keras loading the original."""
+    """`kerascope upgrade` (debug build) on every fixture Keras 3 refuses that tf_keras, or the
+    tf.keras that wrote it, loads; each copy loaded by Keras 3 and compared with that load of
+    the original."""
     import shutil
 
     truth = json.load(open(TRUTH))["files"]
     binary = os.path.join(ROOT, "target", "debug", "kerascope")
     shutil.rmtree(UPGRADED, ignore_errors=True)
     os.makedirs(UPGRADED)
-    candidates = sorted(n for n, t in truth.items() if n.endswith(".h5") and t["tf_keras"]["loaded"]
-                        and not t["keras3"]["loaded"])
+    candidates = sorted(n for n, t in truth.items() if not t["keras3"]["loaded"])
     results, written = {}, []
     for name in candidates:
         out = subprocess.run([binary, "upgrade", os.path.join(OUT, name), "-o", os.path.join(UPGRADED, name)],
@@ -302,18 +307,33 @@ def stage_upgrade():
             written.append(name)
         else:
             results[name]["refused"] = out.stderr.strip()[:300]
-    originals = _weights("tf_keras", [os.path.join(OUT, n) for n in written])
+    originals = _weights("tf_keras", [os.path.join(OUT, n) for n in candidates])
+    # tf_keras 2.21 does not read the weights of tf.keras 2.13/2.14 .keras files: their writer does.
+    for tag, python in OLD.items():
+        mine = [os.path.join(OUT, n) for n in candidates if n.startswith(tag + "_")
+                and not originals.get(n, {}).get("loaded")]
+        for name, result in _weights("tf", mine, python).items():
+            result["loader"] = tag
+            originals[name] = result
+    candidates = [n for n in candidates if originals.get(n, {}).get("loaded")]
+    for name in written:
+        if name not in candidates:  # nothing loads the original: nothing to compare with
+            os.remove(os.path.join(UPGRADED, name))
+    written = [n for n in written if n in candidates]
+    results = {n: r for n, r in results.items() if n in candidates}
     upgraded = _weights("keras3", [os.path.join(UPGRADED, n) for n in written])
     for name in written:
         k3, tfk = upgraded.get(name, {"loaded": False}), originals.get(name, {"loaded": False})
         results[name]["keras3_loads_upgraded"] = k3["loaded"]
         results[name]["error"] = k3.get("error")
         results[name]["count_params"] = k3.get("count_params")
-        results[name]["tf_keras_count_params"] = tfk.get("count_params")
+        results[name]["original_count_params"] = tfk.get("count_params")
+        results[name]["original_loaded_by"] = {"tf213": "tf.keras 2.13.1", "tf214": "tf.keras 2.14.1"}.get(
+            tfk.get("loader"), "tf_keras 2.21.0")
         results[name]["same_weights"] = k3.get("weights") is not None and k3.get("weights") == tfk.get("weights")
     with open(UPGRADES, "w") as f:
         json.dump({"tool": "target/debug/kerascope upgrade", "loader": "keras 3.15.1 load_model(compile=False)",
-                   "compared_with": "tf_keras 2.21.0 loading the original", "files": results},
+                   "compared_with": "the original loaded by original_loaded_by", "files": results},
                   f, indent=1, sort_keys=True)
         f.write("\n")
     ok = sum(1 for r in results.values() if r.get("keras3_loads_upgraded") and r.get("same_weights"))

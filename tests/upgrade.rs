@@ -1,6 +1,6 @@
-//! `upgrade` against Keras: every .h5 fixture tf_keras 2.21 loads and Keras 3.15.1 refuses was
-//! upgraded by `scripts/make_compat.py --stage upgrade`, and each copy loaded by Keras 3 with
-//! the parameter count and weights tf_keras gets from the original
+//! `upgrade` against Keras: every fixture Keras 3.15.1 refuses and tf_keras 2.21 (or the tf.keras
+//! that wrote it) loads was upgraded by `scripts/make_compat.py --stage upgrade`, and each copy
+//! loaded by Keras 3 with the parameter count and weights of that load of the original
 //! (fixtures/compat/upgrades.json). Here: the same files get the same copies, weights untouched.
 
 use std::os::unix::fs::FileExt;
@@ -62,7 +62,7 @@ fn upgraded_copies_load_in_keras3_with_the_same_weights() {
         assert_eq!(expected["keras3_loads_upgraded"], true, "{name}");
         assert_eq!(expected["same_weights"], true, "{name}");
         assert_eq!(
-            expected["count_params"], expected["tf_keras_count_params"],
+            expected["count_params"], expected["original_count_params"],
             "{name}"
         );
         // This run writes the same config as the copy Keras 3 loaded...

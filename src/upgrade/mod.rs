@@ -43,20 +43,24 @@ pub enum Refusal {
     StillFails(String),
     #[error("{0}")]
     Write(String),
-    #[error("the copy is a legacy HDF5 model: name it .h5 (.keras output is not written yet)")]
+    #[error(
+        "the copy keeps the input's format: name it .h5 for a legacy HDF5 model, .keras for a .keras archive"
+    )]
     OutputName,
 }
 
 /// Writes `output`, a copy of `input` that Keras 3 loads.
 pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgrade, Refusal> {
-    let name = output.to_string_lossy();
-    if !(name.ends_with(".h5") || name.ends_with(".hdf5")) {
-        return Err(Refusal::OutputName);
-    }
     let limits = Limits::default();
     let file = read_path(input, &limits)?;
-    if file.format != Format::LegacyH5Full {
-        return Err(Refusal::Format(file.format.describe()));
+    let name = output.to_string_lossy();
+    let named_right = match file.format {
+        Format::LegacyH5Full => name.ends_with(".h5") || name.ends_with(".hdf5"),
+        Format::KerasZip => name.ends_with(".keras"),
+        other => return Err(Refusal::Format(other.describe())),
+    };
+    if !named_right {
+        return Err(Refusal::OutputName);
     }
     let analysis = analyze_with_limits(file, &limits);
     let security: Vec<&str> = analysis
@@ -106,7 +110,11 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
             .unwrap_or(&serde_json::Value::Null),
     )
     .map_err(|e| Refusal::Write(e.to_string()))?;
-    write_copy(input, output, &file, json)?;
+    if file.format == Format::KerasZip {
+        write_archive_copy(input, output, &json)?;
+    } else {
+        write_copy(input, output, &file, json)?;
+    }
     Ok(Upgrade { changes })
 }
 
@@ -157,6 +165,37 @@ fn write_copy(
     builder
         .write(output)
         .map_err(|e| failed("writing the copy", &e))
+}
+
+/// A `.keras` archive copied member by member, byte for byte, but for `config.json`.
+fn write_archive_copy(input: &Path, output: &Path, config: &str) -> Result<(), Refusal> {
+    use std::io::Write;
+    let failed = |what: &str, e: &dyn std::fmt::Display| {
+        Refusal::Write(format!("{}: {what}: {e}", output.display()))
+    };
+    let source = std::fs::File::open(input).map_err(|e| failed("reading the input", &e))?;
+    let mut archive = zip::ZipArchive::new(source).map_err(|e| failed("reading the input", &e))?;
+    let target = std::fs::File::create(output).map_err(|e| failed("creating the copy", &e))?;
+    let mut writer = zip::ZipWriter::new(target);
+    let copy = || -> zip::result::ZipResult<()> {
+        for i in 0..archive.len() {
+            let member = archive.by_index_raw(i)?;
+            if member.name()? == "config.json" {
+                drop(member);
+                let options = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Deflated);
+                writer.start_file("config.json", options)?;
+                writer.write_all(config.as_bytes())?;
+            } else {
+                writer.raw_copy_file(member)?;
+            }
+        }
+        writer.finish().map(|_| ())
+    };
+    copy().map_err(|e| {
+        let _ = std::fs::remove_file(output);
+        failed("writing the copy", &e)
+    })
 }
 
 /// Keras stores name lists as arrays of strings; an empty one as an empty float array.
