@@ -96,3 +96,51 @@ fn a_lambda_is_refused_with_the_reason() {
     assert!(refusal.contains("C105"), "{refusal}");
     assert!(!output.exists());
 }
+
+/// The corpus is never loaded with Keras: there, each copy is checked by `compat` and by its
+/// weights, byte for byte.
+#[test]
+fn corpus_files_keras3_refuses_are_upgraded_statically() {
+    let corpus = root().join("../shared/corpus");
+    let Ok(entries) = std::fs::read_dir(corpus.join("truth")) else {
+        eprintln!("../shared/corpus not found: skipped");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut upgraded, mut total) = (0, 0);
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let truth: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        if truth["tf_keras_load"]["loaded"] != true || truth["keras3_load"]["loaded"] != false {
+            continue;
+        }
+        total += 1;
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let input = corpus.join("files").join(&name);
+        let output = tmp.path().join(format!("{name}.h5"));
+        if upgrade(&input, &output, false).is_err() {
+            continue;
+        }
+        upgraded += 1;
+        let limits = Limits::default();
+        let copy = read_path(&output, &limits).unwrap();
+        let verdict = kerascope::compat::assess(&copy, &output, kerascope::compat::Target::Keras3);
+        assert!(
+            verdict.blockers.is_empty(),
+            "{name}: {:?}",
+            verdict.blockers
+        );
+        let original = read_path(&input, &limits).unwrap();
+        let stored = |f: &KerasFile, p: &Path| -> Vec<(Vec<u64>, String, Vec<u8>)> {
+            let mut t: Vec<_> = tensor_bytes(p, f)
+                .into_iter()
+                .map(|(_, s, d, b)| (s, d, b))
+                .collect();
+            t.sort();
+            t
+        };
+        assert_eq!(stored(&copy, &output), stored(&original, &input), "{name}");
+    }
+    eprintln!("corpus: upgraded {upgraded} of {total} files tf_keras loads and Keras 3 refuses");
+    assert!(upgraded >= 10, "upgraded {upgraded} of {total}");
+}
