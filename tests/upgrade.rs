@@ -70,11 +70,21 @@ fn upgraded_copies_load_in_keras3_with_the_same_weights() {
         let ours = read_path(&output, &limits).unwrap();
         let committed = read_path(&dir.join("upgraded").join(name), &limits).unwrap();
         assert_eq!(ours.model_config, committed.model_config, "{name}");
-        // ...and leaves every weight as it was, byte for byte.
+        // ...and leaves every weight as it was, byte for byte (CuDNN weights are converted:
+        // Keras 3 loaded them as tf_keras loads the LSTM they were made from, upgrades.json),
+        // and the converted weights are those of the committed copy Keras 3 loaded.
         let original = read_path(&input, &limits).unwrap();
+        let converted = result
+            .as_ref()
+            .is_ok_and(|u| u.changes.iter().any(|c| c.contains("weights converted")));
+        let reference = if converted {
+            (dir.join("upgraded").join(name), committed)
+        } else {
+            (input.clone(), original)
+        };
         assert_eq!(
             tensor_bytes(&output, &ours),
-            tensor_bytes(&input, &original),
+            tensor_bytes(&reference.0, &reference.1),
             "{name}"
         );
     }

@@ -7,6 +7,7 @@
 //! `training_config` and optimizer state are left out: Keras 2 losses and optimizers do not
 //! compile in Keras 3.
 
+mod cudnn;
 pub mod rewrite;
 
 use std::path::Path;
@@ -94,7 +95,12 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
     let Some(config) = file.model_config.as_mut() else {
         return Err(Refusal::Format("a file without a model config"));
     };
-    let changes = rewrite::for_keras3(config);
+    let rewrite::Rewrite { changes, cudnn } = rewrite::for_keras3(config);
+    if !cudnn.is_empty() && file.format == Format::KerasZip {
+        return Err(Refusal::Write(
+            "CuDNN weights inside a .keras archive are not converted yet".into(),
+        ));
+    }
     let after = assess(&file, output, Target::Keras3);
     if after.verdict != Verdict::Loads {
         let first = after
@@ -113,7 +119,7 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
     if file.format == Format::KerasZip {
         write_archive_copy(input, output, &json)?;
     } else {
-        write_copy(input, output, &file, json)?;
+        write_copy(input, output, &file, json, &cudnn)?;
     }
     Ok(Upgrade { changes })
 }
@@ -127,6 +133,7 @@ fn write_copy(
     output: &Path,
     file: &KerasFile,
     config: String,
+    conversions: &[(String, rewrite::Cudnn)],
 ) -> Result<(), Refusal> {
     let failed = |what: &str, e: &dyn std::fmt::Display| {
         Refusal::Write(format!("{}: {what}: {e}", output.display()))
@@ -148,13 +155,24 @@ fn write_copy(
             .tensors_of(TensorRole::Layer)
             .filter(|t| t.layer.as_deref() == Some(layer.as_str()) && t.path.starts_with(&prefix))
             .collect();
-        let mut tree = Tree::default();
-        let mut names = Vec::with_capacity(tensors.len());
+        let mut stored = Vec::with_capacity(tensors.len());
         for t in tensors {
-            let name = &t.path[prefix.len()..];
             let data = tensor_data(&source, t).map_err(|e| failed(&t.path, &e))?;
-            names.push(name.to_string());
-            tree.insert(name, t, data);
+            stored.push((
+                t.path[prefix.len()..].to_string(),
+                t.shape.clone(),
+                t.dtype.clone(),
+                data,
+            ));
+        }
+        if let Some((_, kind)) = conversions.iter().find(|(l, _)| l == layer) {
+            stored = cudnn::convert(stored, *kind).map_err(|e| failed(layer, &e))?;
+        }
+        let mut tree = Tree::default();
+        let mut names = Vec::with_capacity(stored.len());
+        for (name, shape, dtype, data) in stored {
+            names.push(name.clone());
+            tree.insert(&name, shape, dtype, data);
         }
         let mut group = weights.create_group(layer);
         group.set_attr("weight_names", string_array(&names));
@@ -258,16 +276,14 @@ struct Tree {
 }
 
 impl Tree {
-    fn insert(&mut self, name: &str, t: &Tensor, data: Vec<u8>) {
+    fn insert(&mut self, name: &str, shape: Vec<u64>, dtype: String, data: Vec<u8>) {
         match name.split_once('/') {
             Some((group, rest)) => self
                 .groups
                 .entry(group.to_string())
                 .or_default()
-                .insert(rest, t, data),
-            None => self
-                .datasets
-                .push((name.to_string(), t.shape.clone(), t.dtype.clone(), data)),
+                .insert(rest, shape, dtype, data),
+            None => self.datasets.push((name.to_string(), shape, dtype, data)),
         }
     }
 

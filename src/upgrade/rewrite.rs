@@ -10,18 +10,46 @@ use crate::compat::knowledge::{Index, for_target};
 const MODEL_CLASSES: [&str; 3] = ["Sequential", "Functional", "Model"];
 
 /// Rewrites `config` (a model's `{"class_name", "config"}`) in place; returns the changes.
-pub fn for_keras3(config: &mut Value) -> Vec<String> {
+pub fn for_keras3(config: &mut Value) -> Rewrite {
     let mut rewriter = Rewriter {
         index: for_target(Target::Keras3),
         changes: Vec::new(),
+        cudnn: Vec::new(),
+        depth: 0,
+        top: None,
     };
     rewriter.entry(config, false);
-    rewriter.changes
+    Rewrite {
+        changes: rewriter.changes,
+        cudnn: rewriter.cudnn,
+    }
+}
+
+/// The config changes, and the weights that must change with them.
+pub struct Rewrite {
+    pub changes: Vec<String>,
+    /// Top-level layers whose weights are in a CuDNN layout, to convert as Keras 2 did when it
+    /// loaded them into the standard layer.
+    pub cudnn: Vec<(String, Cudnn)>,
+}
+
+/// The CuDNN layers Keras 3 dropped, and the standard layer each maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cudnn {
+    /// CuDNNLSTM → LSTM.
+    Lstm,
+    /// CuDNNGRU → GRU(reset_after=True).
+    Gru,
 }
 
 struct Rewriter {
     index: &'static Index,
     changes: Vec<String>,
+    cudnn: Vec<(String, Cudnn)>,
+    /// Nesting of models: 1 inside the top-level model.
+    depth: usize,
+    /// The top-level layer being rewritten (whose group holds the weights).
+    top: Option<String>,
 }
 
 fn name_of(entry: &Value) -> String {
@@ -47,6 +75,7 @@ impl Rewriter {
         let Some(object) = entry.as_object_mut() else {
             return;
         };
+        let class = self.cudnn(object, class, &name);
         self.module(object, &class, &name);
         if wrapped && !object.contains_key("module") && self.index.layer(&class).is_some() {
             // Wrappers deserialize what they hold through serialization_lib, which finds a
@@ -116,10 +145,39 @@ impl Rewriter {
         if class == "Sequential" {
             self.input_layer(layers);
         }
+        self.depth += 1;
         for layer in layers.iter_mut() {
+            if self.depth == 1 {
+                self.top = Some(name_of(layer));
+            }
             self.entry(layer, false);
         }
+        self.depth -= 1;
         self.renumber_nested_calls(layers);
+    }
+
+    /// CuDNNLSTM / CuDNNGRU become LSTM / GRU(reset_after=True): the same cell with the same
+    /// defaults (tanh, sigmoid, biases), its weights converted by the writer.
+    fn cudnn(&mut self, object: &mut Map<String, Value>, class: String, name: &str) -> String {
+        let (kind, standard) = match class.as_str() {
+            "CuDNNLSTM" => (Cudnn::Lstm, "LSTM"),
+            "CuDNNGRU" => (Cudnn::Gru, "GRU"),
+            _ => return class,
+        };
+        object.insert("class_name".into(), json!(standard));
+        if kind == Cudnn::Gru
+            && let Some(Value::Object(config)) = object.get_mut("config")
+        {
+            config.insert("reset_after".into(), json!(true));
+        }
+        let owner = self.top.clone().unwrap_or_else(|| name.to_string());
+        if !self.cudnn.iter().any(|(l, _)| *l == owner) {
+            self.cudnn.push((owner, kind));
+        }
+        self.changes.push(format!(
+            "{name}: {class} → {standard}, weights converted from the CuDNN layout"
+        ));
+        standard.to_string()
     }
 
     /// A `module` the target cannot import (`keras.src.engine.functional`, tf.keras 2.13-2.15)
