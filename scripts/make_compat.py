@@ -194,6 +194,23 @@ def stage_edit():
     _edit("tf215_dense_init.h5", "edit_initializer_dtype.h5", initializer_dtype, "2.2.4-tf")
     _edit("tf215_dense_init.h5", "edit_unknown_activation.h5", unknown_activation, "2.4.0")
     _edit("tf215_lstm.h5", "edit_cudnn_lstm.h5", cudnn, "2.2.4")
+    # Its weights in the layout CuDNNLSTM stores, made by Keras' own converter (tf_keras
+    # _convert_rnn_weights, LSTM -> CuDNNLSTM: per-gate kernels in Fortran order, recurrent
+    # kernels transposed, the bias split in two halves).
+    import h5py
+    import numpy as np
+    from tf_keras.src.saving.legacy import hdf5_format
+
+    class CuDNNLSTM:  # the converter only asks the target layer's class name
+        pass
+
+    with h5py.File(os.path.join(OUT, "edit_cudnn_lstm.h5"), "r+") as f:
+        group = f["model_weights/lstm"]
+        names = [n.decode() if isinstance(n, bytes) else n for n in group.attrs["weight_names"]]
+        weights = [np.array(group[n]) for n in names]
+        for name, value in zip(names, hdf5_format._convert_rnn_weights(CuDNNLSTM(), weights)):
+            del group[name]
+            group[name] = value
     _edit("tf215_tf_op.h5", "edit_tensorflow_op_layer.h5", tensorflow_op_layer, "2.3.0-tf")
     _edit("tf215_dense_init.h5", "edit_keras1_dense.h5", keras1_dense, "1.2.2")
     _edit("tf215_dense_init.h5", "edit_old_initializer.h5", old_initializer, "2.1.6")
@@ -261,6 +278,9 @@ warnings.filterwarnings("ignore")
 which, paths = sys.argv[1], sys.argv[2:]
 if which == "keras3":
     import keras
+elif which == "tf":
+    import tensorflow as tf
+    keras = tf.keras
 else:
     import tf_keras as keras
 for path in paths:
@@ -275,24 +295,29 @@ for path in paths:
 """
 
 
-def _weights(which, paths):
+def _weights(which, paths, python=KVENV):
+    if not paths:
+        return {}
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    out = subprocess.run([KVENV, "-c", WEIGHTS, which, *paths], capture_output=True, text=True, env=env,
+    out = subprocess.run([python, "-c", WEIGHTS, which, *paths], capture_output=True, text=True, env=env,
                          timeout=1800).stdout
     return dict(json.loads(l[len("RESULT "):]) for l in out.splitlines() if l.startswith("RESULT "))
 
 
+BASELINES = {"edit_cudnn_lstm.h5": "tf215_lstm.h5"}
+
+
 def stage_upgrade():
-    """`kerascope upgrade` (debug build) on every .h5 fixture tf_keras loads and Keras 3 refuses;
-    each copy loaded by Keras 3 and compared with tf_keras loading the original."""
+    """`kerascope upgrade` (debug build) on every fixture Keras 3 refuses that tf_keras, or the
+    tf.keras that wrote it, loads; each copy loaded by Keras 3 and compared with that load of
+    the original."""
     import shutil
 
     truth = json.load(open(TRUTH))["files"]
     binary = os.path.join(ROOT, "target", "debug", "kerascope")
     shutil.rmtree(UPGRADED, ignore_errors=True)
     os.makedirs(UPGRADED)
-    candidates = sorted(n for n, t in truth.items() if n.endswith(".h5") and t["tf_keras"]["loaded"]
-                        and not t["keras3"]["loaded"])
+    candidates = sorted(n for n, t in truth.items() if not t["keras3"]["loaded"])
     results, written = {}, []
     for name in candidates:
         out = subprocess.run([binary, "upgrade", os.path.join(OUT, name), "-o", os.path.join(UPGRADED, name)],
@@ -302,18 +327,42 @@ def stage_upgrade():
             written.append(name)
         else:
             results[name]["refused"] = out.stderr.strip()[:300]
-    originals = _weights("tf_keras", [os.path.join(OUT, n) for n in written])
+    originals = _weights("tf_keras", [os.path.join(OUT, n) for n in candidates])
+    # The CuDNN fixture's weights were made from tf215_lstm.h5's by Keras' converter: what Keras 2
+    # gives when it loads them into an LSTM is that file's weights.
+    for name, source in BASELINES.items():
+        if name in originals:
+            baseline = _weights("tf_keras", [os.path.join(OUT, source)]).get(source)
+            if baseline:
+                originals[name] = dict(baseline, loader="tf_keras:" + source)
+    # tf_keras 2.21 does not read the weights of tf.keras 2.13/2.14 .keras files: their writer does.
+    for tag, python in OLD.items():
+        mine = [os.path.join(OUT, n) for n in candidates if n.startswith(tag + "_")
+                and not originals.get(n, {}).get("loaded")]
+        for name, result in _weights("tf", mine, python).items():
+            result["loader"] = tag
+            originals[name] = result
+    candidates = [n for n in candidates if originals.get(n, {}).get("loaded")]
+    for name in written:
+        if name not in candidates:  # nothing loads the original: nothing to compare with
+            os.remove(os.path.join(UPGRADED, name))
+    written = [n for n in written if n in candidates]
+    results = {n: r for n, r in results.items() if n in candidates}
     upgraded = _weights("keras3", [os.path.join(UPGRADED, n) for n in written])
     for name in written:
         k3, tfk = upgraded.get(name, {"loaded": False}), originals.get(name, {"loaded": False})
         results[name]["keras3_loads_upgraded"] = k3["loaded"]
         results[name]["error"] = k3.get("error")
         results[name]["count_params"] = k3.get("count_params")
-        results[name]["tf_keras_count_params"] = tfk.get("count_params")
+        results[name]["original_count_params"] = tfk.get("count_params")
+        loader = tfk.get("loader") or ""
+        results[name]["original_loaded_by"] = (
+            f"tf_keras 2.21.0 loading {loader.split(':', 1)[1]}" if loader.startswith("tf_keras:")
+            else {"tf213": "tf.keras 2.13.1", "tf214": "tf.keras 2.14.1"}.get(loader, "tf_keras 2.21.0"))
         results[name]["same_weights"] = k3.get("weights") is not None and k3.get("weights") == tfk.get("weights")
     with open(UPGRADES, "w") as f:
         json.dump({"tool": "target/debug/kerascope upgrade", "loader": "keras 3.15.1 load_model(compile=False)",
-                   "compared_with": "tf_keras 2.21.0 loading the original", "files": results},
+                   "compared_with": "the original loaded by original_loaded_by", "files": results},
                   f, indent=1, sort_keys=True)
         f.write("\n")
     ok = sum(1 for r in results.values() if r.get("keras3_loads_upgraded") and r.get("same_weights"))

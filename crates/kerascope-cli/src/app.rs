@@ -183,12 +183,13 @@ enum Command {
         format: OutputFormat,
     },
     /// Write a copy Keras 3 loads (safe_mode=True): the config rewritten as Keras 3 expects
-    /// it, every weight byte unchanged; refused, with the reason, where the meaning would change.
+    /// it, the weights as stored (CuDNN ones converted as Keras 2 did); refused, with the
+    /// reason, where the meaning would change.
     ///
-    /// Legacy .h5 full models in, legacy .h5 out. Exit status: 0 written, 1 refused, 2 unreadable.
+    /// .h5 in, .h5 out; .keras in, .keras out. Exit status: 0 written, 1 refused, 2 unreadable.
     Upgrade {
         input: PathBuf,
-        /// Where to write the copy (.h5).
+        /// Where to write the copy (.h5 or .keras, as the input).
         #[arg(short, long)]
         output: PathBuf,
         /// Upgrade even a file with security findings.

@@ -123,6 +123,32 @@ impl Index {
         self.modules.contains(module)
     }
 
+    /// A module the target imports `class` from: its public namespace, else the source module
+    /// named after it (`Functional` → `keras.src.models.functional`).
+    pub fn module_for(&self, class: &str) -> Option<String> {
+        for namespace in ["keras.layers", "keras.models", "keras"] {
+            if self.api.contains(&format!("{namespace}.{class}")) {
+                return Some(namespace.to_string());
+            }
+        }
+        let mut snake = String::new();
+        for (i, c) in class.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                snake.push('_');
+            }
+            snake.push(c.to_ascii_lowercase());
+        }
+        let suffix = format!(".{snake}");
+        let mut found: Vec<&String> = self
+            .facts
+            .modules
+            .iter()
+            .filter(|m| m.ends_with(&suffix))
+            .collect();
+        found.sort();
+        found.first().map(|m| m.to_string())
+    }
+
     /// A class some importable Keras module defines (approximated by the public names and
     /// the layer registry: a module's own classes are exported under their class name).
     pub fn knows_class(&self, class: &str) -> bool {

@@ -231,6 +231,9 @@ pub fn assess(file: &KerasFile, path: &Path, target: Target) -> Assessment {
     if target == Target::TfKeras && checker.archive {
         checker.weights_layout(file);
     }
+    if target == Target::Keras3 && checker.archive {
+        checker.checkpoint_names(file);
+    }
     checker.finish()
 }
 
@@ -973,6 +976,89 @@ impl Checker {
         }
     }
 
+    /// tf.keras 2.13/2.14 archives keep each layer's weights under
+    /// `_layer_checkpoint_dependencies/<name>`, which Keras 3 reads in place of
+    /// `layers/<name>` — but names a layer by its class and its rank among the model's layers
+    /// of that class (`dense`, `dense_1`, ...), which tf.keras did not always do.
+    fn checkpoint_names(&mut self, file: &KerasFile) {
+        const PREFIX: &str = "_layer_checkpoint_dependencies/";
+        let stored: Vec<&str> = file
+            .tensors_of(TensorRole::Layer)
+            .filter_map(|t| t.path.strip_prefix(PREFIX)?.split('/').next())
+            .collect();
+        if stored.is_empty() {
+            return;
+        }
+        let Some(layers) = file
+            .model_config
+            .as_ref()
+            .and_then(|c| c.get("config")?.get("layers")?.as_array())
+        else {
+            return;
+        };
+        let mut used: crate::Map<String, u64> = Default::default();
+        for layer in layers {
+            let Some(class) = layer.get("class_name").and_then(Value::as_str) else {
+                continue;
+            };
+            let base = snake_case(class);
+            let expected = match used.get_mut(&base) {
+                Some(count) => {
+                    *count += 1;
+                    format!("{base}_{count}")
+                }
+                None => {
+                    used.insert(base.clone(), 0);
+                    base.clone()
+                }
+            };
+            if stored.contains(&expected.as_str()) {
+                continue;
+            }
+            // A stored group of this class under another name: Keras 3 will not find it.
+            let orphan = stored.iter().any(|s| {
+                (*s == base || s.starts_with(&format!("{base}_")))
+                    && !self.expected_somewhere(layers, s)
+            });
+            if !orphan {
+                continue;
+            }
+            let name = layer
+                .get("config")
+                .and_then(|c| c.get("name"))
+                .and_then(Value::as_str);
+            let message = format!(
+                "Layer '{}' expected its variables under {PREFIX}{expected}, which the file does not have: it received 0 variables during loading.",
+                name.unwrap_or("?")
+            );
+            self.push(Code::WeightsLayout, name, Some(PREFIX.trim_end_matches('/')), message, false,
+                "the weight groups would have to be renamed as Keras 3 names them (class, then rank); upgrade does not do it");
+            return;
+        }
+    }
+
+    /// Whether Keras 3 looks for `group` (one of the names it gives the model's layers).
+    fn expected_somewhere(&self, layers: &[Value], group: &str) -> bool {
+        let mut used: crate::Map<String, u64> = Default::default();
+        layers.iter().any(|layer| {
+            let Some(class) = layer.get("class_name").and_then(Value::as_str) else {
+                return false;
+            };
+            let base = snake_case(class);
+            let name = match used.get_mut(&base) {
+                Some(count) => {
+                    *count += 1;
+                    format!("{base}_{count}")
+                }
+                None => {
+                    used.insert(base.clone(), 0);
+                    base
+                }
+            };
+            name == group
+        })
+    }
+
     /// tf_keras reads a `.keras` archive's weights from `layers/<name>/vars`; tf.keras 2.13
     /// and 2.14 wrote `_layer_checkpoint_dependencies/<name>`, Windows `layers\<name>`.
     fn weights_layout(&mut self, file: &KerasFile) {
@@ -1023,6 +1109,40 @@ impl Checker {
             "store the weights under layers/<name>/vars, as tf.keras 2.15 and Keras 3 do",
         );
     }
+}
+
+/// Whether `key` of a Keras 2 config can go without changing what the layer computes: it holds
+/// the Keras 2 default, which is what Keras 3 does. (Dropping MultiHeadAttention's recorded
+/// build shapes was tried: Keras 3.15.1 then fails to build the layer from a Keras 2 call.)
+pub fn droppable(class: &str, key: &str, value: &Value) -> bool {
+    keras2_default(class, key).is_some_and(|d| d == value)
+}
+
+/// `naming.to_snake_case` of Keras 3: `ThresholdedReLU` → `thresholded_re_lu`.
+fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    // (.)([A-Z][a-z]+) → \1_\2
+    let mut step: Vec<char> = Vec::with_capacity(chars.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        let word_start =
+            c.is_ascii_uppercase() && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+        if i > 0 && word_start {
+            step.push('_');
+        }
+        step.push(c);
+    }
+    // ([a-z])([A-Z]) → \1_\2
+    let mut out = String::with_capacity(step.len() + 4);
+    for (i, &c) in step.iter().enumerate() {
+        if i > 0 && c.is_ascii_uppercase() && step[i - 1].is_ascii_lowercase() {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 /// Classes Keras 3 dropped that have a standard equivalent.
@@ -1076,6 +1196,19 @@ pub fn py_repr(value: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn class_names_become_keras_snake_case() {
+        // As in the group names Keras writes (fixtures/compat/*.keras).
+        assert_eq!(snake_case("ThresholdedReLU"), "thresholded_re_lu");
+        assert_eq!(snake_case("Conv1D"), "conv1d");
+        assert_eq!(snake_case("BatchNormalization"), "batch_normalization");
+        assert_eq!(snake_case("LSTM"), "lstm");
+        assert_eq!(
+            snake_case("GlobalAveragePooling1D"),
+            "global_average_pooling1d"
+        );
+    }
 
     #[test]
     fn values_print_as_python_prints_them() {

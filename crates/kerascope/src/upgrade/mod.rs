@@ -7,6 +7,7 @@
 //! `training_config` and optimizer state are left out: Keras 2 losses and optimizers do not
 //! compile in Keras 3.
 
+mod cudnn;
 pub mod rewrite;
 
 use std::path::Path;
@@ -44,20 +45,24 @@ pub enum Refusal {
     StillFails(String),
     #[error("{0}")]
     Write(String),
-    #[error("the copy is a legacy HDF5 model: name it .h5 (.keras output is not written yet)")]
+    #[error(
+        "the copy keeps the input's format: name it .h5 for a legacy HDF5 model, .keras for a .keras archive"
+    )]
     OutputName,
 }
 
 /// Writes `output`, a copy of `input` that Keras 3 loads.
 pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgrade, Refusal> {
-    let name = output.to_string_lossy();
-    if !(name.ends_with(".h5") || name.ends_with(".hdf5")) {
-        return Err(Refusal::OutputName);
-    }
     let limits = Limits::default();
     let file = read_path(input, &limits)?;
-    if file.format != Format::LegacyH5Full {
-        return Err(Refusal::Format(file.format.describe()));
+    let name = output.to_string_lossy();
+    let named_right = match file.format {
+        Format::LegacyH5Full => name.ends_with(".h5") || name.ends_with(".hdf5"),
+        Format::KerasZip => name.ends_with(".keras"),
+        other => return Err(Refusal::Format(other.describe())),
+    };
+    if !named_right {
+        return Err(Refusal::OutputName);
     }
     let analysis = analyze_with_limits(file, &limits);
     let security: Vec<&str> = analysis
@@ -91,7 +96,12 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
     let Some(config) = file.model_config.as_mut() else {
         return Err(Refusal::Format("a file without a model config"));
     };
-    let changes = rewrite::for_keras3(config);
+    let rewrite::Rewrite { changes, cudnn } = rewrite::for_keras3(config);
+    if !cudnn.is_empty() && file.format == Format::KerasZip {
+        return Err(Refusal::Write(
+            "CuDNN weights inside a .keras archive are not converted yet".into(),
+        ));
+    }
     let after = assess(&file, output, Target::Keras3);
     if after.verdict != Verdict::Loads {
         let first = after
@@ -107,7 +117,11 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
             .unwrap_or(&serde_json::Value::Null),
     )
     .map_err(|e| Refusal::Write(e.to_string()))?;
-    write_copy(input, output, &file, json)?;
+    if file.format == Format::KerasZip {
+        write_archive_copy(input, output, &json)?;
+    } else {
+        write_copy(input, output, &file, json, &cudnn)?;
+    }
     Ok(Upgrade { changes })
 }
 
@@ -120,6 +134,7 @@ fn write_copy(
     output: &Path,
     file: &KerasFile,
     config: String,
+    conversions: &[(String, rewrite::Cudnn)],
 ) -> Result<(), Refusal> {
     let failed = |what: &str, e: &dyn std::fmt::Display| {
         Refusal::Write(format!("{}: {what}: {e}", output.display()))
@@ -141,13 +156,24 @@ fn write_copy(
             .tensors_of(TensorRole::Layer)
             .filter(|t| t.layer.as_deref() == Some(layer.as_str()) && t.path.starts_with(&prefix))
             .collect();
-        let mut tree = Tree::default();
-        let mut names = Vec::with_capacity(tensors.len());
+        let mut stored = Vec::with_capacity(tensors.len());
         for t in tensors {
-            let name = &t.path[prefix.len()..];
             let data = tensor_data(&source, t).map_err(|e| failed(&t.path, &e))?;
-            names.push(name.to_string());
-            tree.insert(name, t, data);
+            stored.push((
+                t.path[prefix.len()..].to_string(),
+                t.shape.clone(),
+                t.dtype.clone(),
+                data,
+            ));
+        }
+        if let Some((_, kind)) = conversions.iter().find(|(l, _)| l == layer) {
+            stored = cudnn::convert(stored, *kind).map_err(|e| failed(layer, &e))?;
+        }
+        let mut tree = Tree::default();
+        let mut names = Vec::with_capacity(stored.len());
+        for (name, shape, dtype, data) in stored {
+            names.push(name.clone());
+            tree.insert(&name, shape, dtype, data);
         }
         let mut group = weights.create_group(layer);
         group.set_attr("weight_names", string_array(&names));
@@ -158,6 +184,37 @@ fn write_copy(
     builder
         .write(output)
         .map_err(|e| failed("writing the copy", &e))
+}
+
+/// A `.keras` archive copied member by member, byte for byte, but for `config.json`.
+fn write_archive_copy(input: &Path, output: &Path, config: &str) -> Result<(), Refusal> {
+    use std::io::Write;
+    let failed = |what: &str, e: &dyn std::fmt::Display| {
+        Refusal::Write(format!("{}: {what}: {e}", output.display()))
+    };
+    let source = std::fs::File::open(input).map_err(|e| failed("reading the input", &e))?;
+    let mut archive = zip::ZipArchive::new(source).map_err(|e| failed("reading the input", &e))?;
+    let target = std::fs::File::create(output).map_err(|e| failed("creating the copy", &e))?;
+    let mut writer = zip::ZipWriter::new(target);
+    let copy = || -> zip::result::ZipResult<()> {
+        for i in 0..archive.len() {
+            let member = archive.by_index_raw(i)?;
+            if member.name()? == "config.json" {
+                drop(member);
+                let options = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Deflated);
+                writer.start_file("config.json", options)?;
+                writer.write_all(config.as_bytes())?;
+            } else {
+                writer.raw_copy_file(member)?;
+            }
+        }
+        writer.finish().map(|_| ())
+    };
+    copy().map_err(|e| {
+        let _ = std::fs::remove_file(output);
+        failed("writing the copy", &e)
+    })
 }
 
 /// Keras stores name lists as arrays of strings; an empty one as an empty float array.
@@ -219,16 +276,14 @@ struct Tree {
 }
 
 impl Tree {
-    fn insert(&mut self, name: &str, t: &Tensor, data: Vec<u8>) {
+    fn insert(&mut self, name: &str, shape: Vec<u64>, dtype: String, data: Vec<u8>) {
         match name.split_once('/') {
             Some((group, rest)) => self
                 .groups
                 .entry(group.to_string())
                 .or_default()
-                .insert(rest, t, data),
-            None => self
-                .datasets
-                .push((name.to_string(), t.shape.clone(), t.dtype.clone(), data)),
+                .insert(rest, shape, dtype, data),
+            None => self.datasets.push((name.to_string(), shape, dtype, data)),
         }
     }
 

@@ -5,23 +5,51 @@
 use serde_json::{Map, Value, json};
 
 use crate::compat::Target;
-use crate::compat::knowledge::{Index, for_target, keras2_default};
+use crate::compat::knowledge::{Index, for_target};
 
 const MODEL_CLASSES: [&str; 3] = ["Sequential", "Functional", "Model"];
 
 /// Rewrites `config` (a model's `{"class_name", "config"}`) in place; returns the changes.
-pub fn for_keras3(config: &mut Value) -> Vec<String> {
+pub fn for_keras3(config: &mut Value) -> Rewrite {
     let mut rewriter = Rewriter {
         index: for_target(Target::Keras3),
         changes: Vec::new(),
+        cudnn: Vec::new(),
+        depth: 0,
+        top: None,
     };
     rewriter.entry(config, false);
-    rewriter.changes
+    Rewrite {
+        changes: rewriter.changes,
+        cudnn: rewriter.cudnn,
+    }
+}
+
+/// The config changes, and the weights that must change with them.
+pub struct Rewrite {
+    pub changes: Vec<String>,
+    /// Top-level layers whose weights are in a CuDNN layout, to convert as Keras 2 did when it
+    /// loaded them into the standard layer.
+    pub cudnn: Vec<(String, Cudnn)>,
+}
+
+/// The CuDNN layers Keras 3 dropped, and the standard layer each maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cudnn {
+    /// CuDNNLSTM → LSTM.
+    Lstm,
+    /// CuDNNGRU → GRU(reset_after=True).
+    Gru,
 }
 
 struct Rewriter {
     index: &'static Index,
     changes: Vec<String>,
+    cudnn: Vec<(String, Cudnn)>,
+    /// Nesting of models: 1 inside the top-level model.
+    depth: usize,
+    /// The top-level layer being rewritten (whose group holds the weights).
+    top: Option<String>,
 }
 
 fn name_of(entry: &Value) -> String {
@@ -47,6 +75,8 @@ impl Rewriter {
         let Some(object) = entry.as_object_mut() else {
             return;
         };
+        let class = self.cudnn(object, class, &name);
+        self.module(object, &class, &name);
         if wrapped && !object.contains_key("module") && self.index.layer(&class).is_some() {
             // Wrappers deserialize what they hold through serialization_lib, which finds a
             // built-in class only by its module.
@@ -69,9 +99,14 @@ impl Rewriter {
             self.model(object, &class, &name);
             return;
         }
+        // serialization_lib (a module, or inside a wrapper) converts nothing on the way.
+        let serialized = wrapped || object.contains_key("module");
         let Some(Value::Object(config)) = object.get_mut("config") else {
             return;
         };
+        if serialized {
+            self.serialized_forms(config, &class, &name);
+        }
         self.arguments(config, &class, &name);
         self.objects(config, &name);
         self.dtype(config, &name);
@@ -110,10 +145,78 @@ impl Rewriter {
         if class == "Sequential" {
             self.input_layer(layers);
         }
+        self.depth += 1;
         for layer in layers.iter_mut() {
+            if self.depth == 1 {
+                self.top = Some(name_of(layer));
+            }
             self.entry(layer, false);
         }
+        self.depth -= 1;
         self.renumber_nested_calls(layers);
+    }
+
+    /// CuDNNLSTM / CuDNNGRU become LSTM / GRU(reset_after=True): the same cell with the same
+    /// defaults (tanh, sigmoid, biases), its weights converted by the writer.
+    fn cudnn(&mut self, object: &mut Map<String, Value>, class: String, name: &str) -> String {
+        let (kind, standard) = match class.as_str() {
+            "CuDNNLSTM" => (Cudnn::Lstm, "LSTM"),
+            "CuDNNGRU" => (Cudnn::Gru, "GRU"),
+            _ => return class,
+        };
+        object.insert("class_name".into(), json!(standard));
+        if kind == Cudnn::Gru
+            && let Some(Value::Object(config)) = object.get_mut("config")
+        {
+            config.insert("reset_after".into(), json!(true));
+        }
+        let owner = self.top.clone().unwrap_or_else(|| name.to_string());
+        if !self.cudnn.iter().any(|(l, _)| *l == owner) {
+            self.cudnn.push((owner, kind));
+        }
+        self.changes.push(format!(
+            "{name}: {class} → {standard}, weights converted from the CuDNN layout"
+        ));
+        standard.to_string()
+    }
+
+    /// A `module` the target cannot import (`keras.src.engine.functional`, tf.keras 2.13-2.15)
+    /// pointed at the one that defines the class now.
+    fn module(&mut self, object: &mut Map<String, Value>, class: &str, name: &str) {
+        let Some(module) = object.get("module").and_then(Value::as_str) else {
+            return;
+        };
+        let resolves = self.index.has_api(&format!("{module}.{class}"))
+            || (self.index.has_module(module) && self.index.knows_class(class));
+        if resolves || !(module == "keras" || module.starts_with("keras.")) {
+            return;
+        }
+        let Some(target) = self.index.module_for(class) else {
+            return;
+        };
+        self.changes
+            .push(format!("{name}: module {module} → {target}"));
+        object.insert("module".into(), json!(target));
+    }
+
+    /// What the legacy loader would have converted, converted here for the path that does not:
+    /// a layer's own `batch_input_shape` (the InputLayer carries the input) and a one-item
+    /// `axis` list where the class wants an int.
+    fn serialized_forms(&mut self, config: &mut Map<String, Value>, class: &str, name: &str) {
+        if class != "InputLayer" && config.remove("batch_input_shape").is_some() {
+            self.changes.push(format!(
+                "{name}: batch_input_shape removed (the InputLayer carries it)"
+            ));
+        }
+        if self.index.facts.int_axis.iter().any(|c| c == class)
+            && let Some(Value::Array(axes)) = config.get("axis")
+            && let [axis] = axes.as_slice()
+            && axis.is_i64()
+        {
+            let axis = axis.clone();
+            self.changes.push(format!("{name}: axis [{axis}] → {axis}"));
+            config.insert("axis".into(), axis);
+        }
     }
 
     /// A Keras <= 2.3 Sequential keeps its input shape on the first layer; Keras 3 reads it
@@ -122,11 +225,10 @@ impl Rewriter {
         let Some(first) = layers.first_mut() else {
             return;
         };
-        if first.get("module").is_some()
-            || first.get("class_name").and_then(Value::as_str) == Some("InputLayer")
-        {
+        if first.get("class_name").and_then(Value::as_str) == Some("InputLayer") {
             return;
         }
+        let serialized = first.get("module").is_some();
         let Some(config) = first.get_mut("config").and_then(Value::as_object_mut) else {
             return;
         };
@@ -139,11 +241,15 @@ impl Rewriter {
             .and_then(Value::as_str)
             .unwrap_or("input")
             .to_string();
-        let input = json!({
+        let mut input = json!({
             "class_name": "InputLayer",
             "config": {"batch_input_shape": shape, "dtype": dtype, "sparse": false,
                        "name": format!("{layer_name}_input")},
         });
+        if serialized {
+            input["module"] = json!("keras.layers");
+            input["registered_name"] = Value::Null;
+        }
         layers.insert(0, input);
         self.changes.push(format!(
             "{layer_name}: batch_input_shape moved to an InputLayer put first (as Keras 2.4+ wrote it)"
@@ -206,13 +312,13 @@ impl Rewriter {
         let dropped: Vec<String> = config
             .iter()
             .filter(|(k, _)| k.as_str() != "batch_input_shape" && !accepts.iter().any(|a| a == *k))
-            .filter(|(k, v)| keras2_default(class, k).is_some_and(|d| d == *v))
+            .filter(|(k, v)| crate::compat::droppable(class, k, v))
             .map(|(k, _)| k.clone())
             .collect();
         for key in dropped {
             if let Some(value) = config.remove(&key) {
                 self.changes.push(format!(
-                    "{name}: {key}={value} removed ({class} in Keras 3 has no {key}; it behaves as with {value})"
+                    "{name}: {key}={value} removed ({class} in Keras 3 has no {key})"
                 ));
             }
         }
