@@ -25,6 +25,21 @@ seed() {
     hdf5) find ../fixtures -name '*.h5' -size -1M -exec cp {} "$dir/" \; ;;
     zip) find ../fixtures -name '*.keras' -size -1M -exec cp {} "$dir/" \; ;;
     config) for f in ../fixtures/*.json ../fixtures/tfk_*_arch.json; do [ -f "$f" ] && cp "$f" "$dir/"; done ;;
+    pickle) python3 - "$dir" <<'PY' || true
+import io, sys, zipfile, pathlib
+# The .npy members of the npz archives, and the pickle files, from fixtures/attacks.
+out = pathlib.Path(sys.argv[1])
+for path in pathlib.Path("../fixtures/attacks").glob("*"):
+    if path.name.startswith("pickle_"):
+        (out / path.name).write_bytes(path.read_bytes())
+    elif path.suffix == ".keras" and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            if "model.weights.npz" in z.namelist():
+                npz = zipfile.ZipFile(io.BytesIO(z.read("model.weights.npz")))
+                for name in npz.namelist():
+                    (out / f"{path.stem}-{name.replace('/', '_')}").write_bytes(npz.read(name))
+PY
+    ;;
     marshal) [ -d ../fixtures/lambda ] && cp ../fixtures/lambda/*.b64 "$dir/" 2>/dev/null || true ;;
     check) find ../fixtures -maxdepth 2 -type f \( -name '*.h5' -o -name '*.keras' \) -size -1M -exec cp {} "$dir/" \; ;;
   esac

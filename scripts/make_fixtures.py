@@ -100,7 +100,15 @@ def main():
     else:
         wanted = names
         if os.path.isdir(common.FIX):
-            shutil.rmtree(common.FIX)
+            for entry in os.listdir(common.FIX):
+                # fixtures/real/ comes from scripts/make_real_patterns.py (other venvs).
+                if entry == "real":
+                    continue
+                path = os.path.join(common.FIX, entry)
+                if os.path.isdir(path):
+                    shutil.rmtree(path)
+                else:
+                    os.remove(path)
     os.makedirs(common.TRUTH, exist_ok=True)
     os.makedirs(common.BAD, exist_ok=True)
 

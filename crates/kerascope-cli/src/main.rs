@@ -168,6 +168,50 @@ enum Command {
     },
     /// Print the manual page, in roff (e.g. `kerascope man > kerascope.1`).
     Man,
+    /// Will it load? Whether a Keras version loads each file, and every blocker: the layer,
+    /// the key or class at fault, the error Keras raises, whether it can be fixed and how.
+    ///
+    /// Exit status: 0 every file loads, 1 some fail (or hold weights only), 2 a file could not be read.
+    Compat {
+        /// Keras files (any extension: load_model's choice of loader by name is checked too).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The Keras that is to load them.
+        #[arg(long, value_enum, default_value_t = TargetArg::Keras3)]
+        target: TargetArg,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Write a copy Keras 3 loads (safe_mode=True): the config rewritten as Keras 3 expects
+    /// it, every weight byte unchanged; refused, with the reason, where the meaning would change.
+    ///
+    /// Legacy .h5 full models in, legacy .h5 out. Exit status: 0 written, 1 refused, 2 unreadable.
+    Upgrade {
+        input: PathBuf,
+        /// Where to write the copy (.h5).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Upgrade even a file with security findings.
+        #[arg(long)]
+        allow_findings: bool,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TargetArg {
+    /// Keras 3 (facts from 3.15.1).
+    Keras3,
+    /// tf_keras, the Keras 2 line (facts from 2.21).
+    TfKeras,
+}
+
+impl TargetArg {
+    fn target(self) -> kerascope::compat::Target {
+        match self {
+            TargetArg::Keras3 => kerascope::compat::Target::Keras3,
+            TargetArg::TfKeras => kerascope::compat::Target::TfKeras,
+        }
+    }
 }
 
 /// Resource limits (hitting one is an error for that file, never a crash; see the README).
@@ -300,6 +344,9 @@ struct CheckArgs {
     /// block by block; memory stays flat).
     #[arg(long)]
     deep: bool,
+    /// Also report, as errors, what keeps this Keras from loading each file (see `compat`).
+    #[arg(long, value_enum)]
+    target: Option<TargetArg>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -554,6 +601,16 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Compat {
+            files,
+            target,
+            format,
+        } => compat_files(&files, target.target(), format),
+        Command::Upgrade {
+            input,
+            output,
+            allow_findings,
+        } => upgrade_file(&input, &output, allow_findings),
     }
 }
 
@@ -661,6 +718,7 @@ fn check_paths(args: &CheckArgs, config: Option<Value>, global: &GlobalArgs) -> 
             baseline,
         }),
         stdin,
+        compat_target: args.target.map(TargetArg::target),
     };
     let show_progress = !args.no_progress && !global.quiet && std::io::stderr().is_terminal();
     let single_file = args.paths.len() == 1 && !args.paths[0].is_dir();
@@ -1072,5 +1130,67 @@ fn diff_files(a: &Path, b: &Path, format: PlainFormat, limits: &LimitArgs) -> Ex
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FINDINGS)
+    }
+}
+
+fn compat_files(
+    files: &[PathBuf],
+    target: kerascope::compat::Target,
+    format: OutputFormat,
+) -> ExitCode {
+    use kerascope::compat::{Verdict, assess};
+    use kerascope::report::compat::{CompatEntry, to_json, to_text};
+    let entries: Vec<CompatEntry> = files
+        .iter()
+        .map(|path| CompatEntry {
+            file: path.display().to_string(),
+            outcome: read_path(path, &Limits::default())
+                .map(|file| assess(&file, path, target))
+                .map_err(|e| e.to_string()),
+        })
+        .collect();
+    match format {
+        OutputFormat::Json => println!("{}", pretty(&to_json(target, &entries))),
+        OutputFormat::Text | OutputFormat::Markdown => print!("{}", to_text(target, &entries)),
+    }
+    if entries.iter().any(|e| e.outcome.is_err()) {
+        ExitCode::from(EXIT_ERROR)
+    } else if entries.iter().any(|e| {
+        e.outcome
+            .as_ref()
+            .is_ok_and(|a| a.verdict != Verdict::Loads)
+    }) {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn upgrade_file(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    allow_findings: bool,
+) -> ExitCode {
+    use kerascope::upgrade::{Refusal, upgrade};
+    if input == output {
+        eprintln!("kerascope: upgrade writes a copy: give another output path");
+        return ExitCode::from(EXIT_ERROR);
+    }
+    match upgrade(input, output, allow_findings) {
+        Ok(done) => {
+            println!("{}: written {}", input.display(), output.display());
+            for change in &done.changes {
+                println!("  {change}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Refusal::Read(e)) => {
+            eprintln!("kerascope: {}: {e}", input.display());
+            ExitCode::from(EXIT_ERROR)
+        }
+        Err(refusal) => {
+            eprintln!("kerascope: {}: not upgraded: {refusal}", input.display());
+            ExitCode::from(EXIT_FINDINGS)
+        }
     }
 }

@@ -42,6 +42,8 @@ pub struct ScanOptions {
     pub filter: Arc<FindingFilter>,
     /// The bytes read from standard input, analysed where the paths name `-`.
     pub stdin: Option<Source>,
+    /// Also report what keeps this Keras from loading the file: `check --target`.
+    pub compat_target: Option<kerascope::compat::Target>,
 }
 
 impl ScanOptions {
@@ -53,6 +55,7 @@ impl ScanOptions {
             timeout_per_file: self.timeout_per_file,
             deep: self.deep,
             filter: self.filter.clone(),
+            compat_target: self.compat_target,
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod align;
 pub mod analysis;
 pub mod audit;
+pub mod compat;
 pub mod container;
 pub mod diff;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod scan;
 pub mod shape;
 pub mod summary;
 pub mod text;
+pub mod upgrade;
 pub mod verify;
 
 pub use analysis::{

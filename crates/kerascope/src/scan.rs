@@ -30,6 +30,8 @@ pub struct FileOptions {
     pub deep: bool,
     /// Findings reported (`--select`, `--ignore`, `--baseline`).
     pub filter: Arc<FindingFilter>,
+    /// Also report what keeps this Keras from loading the file: `check --target`.
+    pub compat_target: Option<crate::compat::Target>,
 }
 
 /// What a scan keeps of an analysed file: enough to report it, so that memory stays flat
@@ -171,6 +173,7 @@ pub fn analyse_one(candidate: &Candidate, options: &FileOptions) -> FileResult {
     let deep = options.deep;
     let filter = options.filter.clone();
     let source = candidate.source.clone();
+    let compat_target = options.compat_target;
     let work = move || -> Outcome {
         match catch_unwind(AssertUnwindSafe(|| match &source {
             Some(source) => read_source_with_config(source, None, &limits, config),
@@ -182,6 +185,10 @@ pub fn analyse_one(candidate: &Candidate, options: &FileOptions) -> FileResult {
                     if deep {
                         let data = crate::audit::deep::check(&path, &analysis.file);
                         analysis.findings.extend(data);
+                    }
+                    if let Some(target) = compat_target {
+                        let blockers = crate::compat::findings(&analysis.file, &path, target);
+                        analysis.findings.extend(blockers);
                     }
                     let mut report = FileReport::of(&analysis);
                     filter.apply(&path.display().to_string(), &mut report.findings);

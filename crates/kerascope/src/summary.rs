@@ -103,6 +103,7 @@ pub fn build(analysis: &Analysis) -> Summary {
                     .collect();
                 let params = tensors
                     .iter()
+                    .filter(|t| t.copy_of.is_none())
                     .map(|t| elements(t))
                     .fold(0, u64::saturating_add);
                 rows.push(Row {
@@ -124,7 +125,7 @@ pub fn build(analysis: &Analysis) -> Summary {
                         .map(|t| Pair {
                             expected: None,
                             stored: Some(t.clone()),
-                            alias: false,
+                            alias: t.copy_of.is_some(),
                         })
                         .collect(),
                 });
@@ -154,12 +155,20 @@ pub fn build(analysis: &Analysis) -> Summary {
             .as_deref()
             .is_some_and(|v| v.split('.').next() == Some("3")),
     };
+    // The total is the file's one parameter count (the same `check` prints); the rows only
+    // split it by trainability, and what no row places has an unknown trainability.
+    s.total_params = file.stored_params().unwrap_or(u64::MAX);
+    s.total_bytes = file
+        .parameter_tensors()
+        .map(bytes_of)
+        .fold(0, u64::saturating_add);
     for row in &s.rows {
         for pair in all_pairs(row) {
             let Some(t) = &pair.stored else { continue };
+            if t.copy_of.is_some() {
+                continue;
+            }
             let (n, b) = (elements(t), bytes_of(t));
-            s.total_params = s.total_params.saturating_add(n);
-            s.total_bytes = s.total_bytes.saturating_add(b);
             match trainability(row, pair) {
                 Some(true) => {
                     s.trainable_params = s.trainable_params.saturating_add(n);
@@ -175,6 +184,24 @@ pub fn build(analysis: &Analysis) -> Summary {
                 }
             }
         }
+    }
+    let placed = s
+        .trainable_params
+        .saturating_add(s.non_trainable_params)
+        .saturating_add(s.unknown_trainability);
+    if s.total_params > placed {
+        s.unknown_trainability = s
+            .unknown_trainability
+            .saturating_add(s.total_params - placed);
+    }
+    let placed_bytes = s
+        .trainable_bytes
+        .saturating_add(s.non_trainable_bytes)
+        .saturating_add(s.unknown_trainability_bytes);
+    if s.total_bytes > placed_bytes {
+        s.unknown_trainability_bytes = s
+            .unknown_trainability_bytes
+            .saturating_add(s.total_bytes - placed_bytes);
     }
     let optimizer: Vec<&Tensor> = file.tensors_of(TensorRole::Optimizer).collect();
     if !optimizer.is_empty() {
@@ -226,6 +253,7 @@ fn row(
         .iter()
         .filter(|p| !p.alias)
         .filter_map(|p| p.stored.as_ref())
+        .filter(|t| t.copy_of.is_none())
         .map(elements)
         .fold(0, u64::saturating_add);
     let expected_params = check.and_then(|c| c.expected_params);

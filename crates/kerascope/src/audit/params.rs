@@ -184,6 +184,8 @@ pub fn check(file: &KerasFile, result: Option<&ModelResult>) -> (Vec<LayerCheck>
         file.format,
         Format::KerasZip | Format::Keras3WeightsH5 | Format::Keras3WeightsSharded
     );
+    // Legacy HDF5 weights load by their order in `weight_names` (Keras 1 and 2 alike).
+    let by_position = !keras3_paths;
     let mut checks = Vec::new();
     let mut by_layer: crate::Map<&str, Vec<&Tensor>> = Default::default();
     for t in &stored {
@@ -198,7 +200,7 @@ pub fn check(file: &KerasFile, result: Option<&ModelResult>) -> (Vec<LayerCheck>
             .get(layer.name.as_str())
             .cloned()
             .unwrap_or_default();
-        let check = check_layer(layer, &key, &mine, keras3_paths, &mut findings);
+        let check = check_layer(layer, &key, &mine, keras3_paths, by_position, &mut findings);
         checks.push(check);
     }
     // Stored layer groups the config does not know.
@@ -298,11 +300,23 @@ fn flatten(
     }
 }
 
+/// The stored tensors, in their `weight_names` order, fit the expected weights one by one.
+fn fits_by_position(stored: &[&Tensor], expected: &[ExpectedTensor]) -> bool {
+    stored.len() == expected.len()
+        && stored.iter().zip(expected).all(|(t, e)| {
+            e.weight
+                .shape
+                .as_ref()
+                .is_none_or(|shape| *shape == t.shape)
+        })
+}
+
 fn check_layer(
     layer: &LayerResult,
     key: &str,
     stored: &[&Tensor],
     keras3_paths: bool,
+    by_position: bool,
     findings: &mut Vec<Finding>,
 ) -> LayerCheck {
     let name = layer.name.as_str();
@@ -340,6 +354,16 @@ fn check_layer(
             alias: false,
         });
     }
+    // Keras 1 and 2 load a legacy layer's weights by their order in `weight_names`, whatever
+    // their names (Keras 1 TF variable scopes make them `global/shared/dense_1_W:0`): when the
+    // names leave some weight unpaired, pair by position as Keras does, if every shape fits.
+    let unpaired = pairs.iter().any(|p| p.stored.is_none()) || used.iter().any(|u| !u);
+    if by_position && unpaired && fits_by_position(stored, &expected) {
+        used.iter_mut().for_each(|u| *u = true);
+        for (pair, t) in pairs.iter_mut().zip(stored) {
+            pair.stored = Some((*t).clone());
+        }
+    }
     // Stored copies of counted weights are neither extra parameters nor unexpected.
     let (copies, leftovers): (Vec<&Tensor>, Vec<&Tensor>) = stored
         .iter()
@@ -347,10 +371,11 @@ fn check_layer(
         .filter(|(_, u)| !**u)
         .map(|(t, _)| *t)
         .partition(|t| {
-            keras3_paths
-                && aliases
-                    .iter()
-                    .any(|a| a.name == t.name && same_object(&t.owner, &a.object_path))
+            t.copy_of.is_some()
+                || keras3_paths
+                    && aliases
+                        .iter()
+                        .any(|a| a.name == t.name && same_object(&t.owner, &a.object_path))
         });
     pairs.extend(copies.iter().map(|t| Pair {
         expected: None,

@@ -19,7 +19,7 @@ pub const LAMBDA_BYTECODE: RuleDoc = RuleDoc {
     code: "S101",
     name: "lambda-bytecode",
     severity: Severity::Error,
-    summary: "A Lambda layer carries marshalled Python bytecode that references dangerous names (os, system, eval, open, ...) \
+    summary: "A Lambda layer (or a serialized Python lambda in any slot) carries marshalled Python bytecode that references dangerous names (os, system, eval, open, ...) \
               or that cannot be decoded (CVE-2024-3660; CVE-2025-9905 for .h5 under Keras 3 < 3.11.3).",
     why: "Loading the model runs that code: tf.keras and Keras 2 always, Keras 3 from .h5 before 3.11.3, and any Keras with safe_mode=False. \
           kerascope decodes the bytecode statically and shows its file name, function name and the names it references.",
@@ -31,7 +31,7 @@ pub const LAMBDA_CODE: RuleDoc = RuleDoc {
     code: "S109",
     name: "lambda-code",
     severity: Severity::Warning,
-    summary: "A Lambda layer carries marshalled Python bytecode whose decoded names look harmless (CVE-2024-3660).",
+    summary: "A Lambda layer (or a serialized Python lambda in any slot) carries marshalled Python bytecode whose decoded names look harmless (CVE-2024-3660).",
     why: "Loading the model still runs that code (tf.keras, Keras 2, Keras 3 from .h5 before 3.11.3, or safe_mode=False). \
           The decoded file name, function name and referenced names are shown so that a person can judge it.",
     example: "times_two: Lambda bytecode from <ipython-input-3>, function <lambda> (Python 3.11+)",
@@ -223,6 +223,62 @@ pub const ZIP_METADATA: RuleDoc = RuleDoc {
     cves: &[],
 };
 
+pub const TF_OP_FILE_OR_CODE: RuleDoc = RuleDoc {
+    code: "S110",
+    name: "tf-op-file-or-code",
+    severity: Severity::Error,
+    summary: "A tf.keras TFOpLambda / SlicingOpLambda / ClassMethod layer names a TensorFlow symbol that touches files, \
+              runs Python or changes the runtime (io.gfile.rmtree, io.write_file, py_function, numpy_function, compat.v1.py_func, raw_ops, ...).",
+    why: "tf.keras looks the symbol up by name and calls it while it rebuilds the graph on load: the model deletes or writes \
+          files, or runs Python, before any prediction is made.",
+    example: "tf.math.add: TFOpLambda calls tf.io.gfile.rmtree on load",
+    cves: &[],
+};
+
+pub const TF_OP_UNLISTED: RuleDoc = RuleDoc {
+    code: "S111",
+    name: "tf-op-unlisted",
+    severity: Severity::Warning,
+    summary: "A tf.keras TFOpLambda / SlicingOpLambda / ClassMethod layer names a TensorFlow symbol outside the pure tensor ops \
+              (math, array, nn, linalg, signal, image, strings, ...).",
+    why: "tf.keras calls it on load; kerascope knows it neither as a pure tensor op nor as a file or code hazard: a person should look.",
+    example: "tf.random.shuffle: TFOpLambda calls tf.random.shuffle on load (not a known pure tensor op)",
+    cves: &[],
+};
+
+pub const PICKLE_GLOBAL: RuleDoc = RuleDoc {
+    code: "S401",
+    name: "pickle-global",
+    severity: Severity::Error,
+    summary: "A pickle stream (a file, or a model.weights.npz member) imports a callable other than NumPy's array \
+              reconstruction (posix.system, builtins.exec, subprocess.*, ...), or cannot be read to its end.",
+    why: "Unpickling imports and calls what the stream names: loading runs that code. kerascope reads the opcodes \
+          (GLOBAL, STACK_GLOBAL, INST, OBJ, REDUCE) without unpickling and names every import.",
+    example: "pickle stream imports posix.system (STACK_GLOBAL)",
+    cves: &[],
+};
+
+pub const PICKLE_FILE: RuleDoc = RuleDoc {
+    code: "S402",
+    name: "pickle-file",
+    severity: Severity::Warning,
+    summary: "The file is a Python pickle stream, not a Keras file (whatever its extension says).",
+    why: "Keras never writes a bare pickle; tools that load it (pickle, joblib, Keras' old pickle support) unpickle it.",
+    example: "a Python pickle stream (protocol 4) importing only numpy.ndarray",
+    cves: &[],
+};
+
+pub const POLYGLOT: RuleDoc = RuleDoc {
+    code: "S306",
+    name: "polyglot",
+    severity: Severity::Error,
+    summary: "The bytes are an HDF5 file (or a pickle) and a zip archive at once (a .keras appended to an .h5).",
+    why: "h5py and HDF5-based scanners see the HDF5 model; Keras' load_model asks zipfile.is_zipfile and loads the zip \
+          (a .keras name, or a remote path): a scanner and the loader read two different models. Both views are audited.",
+    example: "HDF5 file with a zip archive appended (3 members): Keras may load the zip view",
+    cves: &[],
+};
+
 pub const DOCS: &[&RuleDoc] = &[
     &LAMBDA_BYTECODE,
     &LAMBDA_CODE,
@@ -244,6 +300,11 @@ pub const DOCS: &[&RuleDoc] = &[
     &ZIP_DUPLICATE,
     &ZIP_UNEXPECTED,
     &ZIP_METADATA,
+    &POLYGLOT,
+    &TF_OP_FILE_OR_CODE,
+    &TF_OP_UNLISTED,
+    &PICKLE_GLOBAL,
+    &PICKLE_FILE,
 ];
 
 /// Every security finding of a file.
@@ -256,17 +317,118 @@ pub fn check(file: &KerasFile) -> Vec<Finding> {
         .training_config
         .as_ref()
         .filter(|_| file.format == Format::LegacyH5Full);
-    for config in file.model_config.iter().chain(training) {
+    for (config, root) in file
+        .model_config
+        .iter()
+        .map(|c| (c, None))
+        .chain(training.map(|c| (c, Some("training_config"))))
+    {
         let mut walker = ConfigWalk {
             path: Vec::new(),
+            keys: root.into_iter().collect(),
+            layer_keys: Vec::new(),
+            code: vec![Vec::new()],
             out: &mut out,
         };
         walker.visit(config, 0);
+        walker.flush_code();
     }
     hdf5_findings(file, &mut out);
     size_findings(file, &mut out);
     zip_findings(file, &mut out);
+    pickle_findings(file, &mut out);
+    if let Some(other) = &file.polyglot {
+        out.push(Finding::new(
+            &POLYGLOT,
+            None,
+            format!(
+                "{} with a zip archive appended ({} members): Keras loads the zip view from a .keras name",
+                file.format.describe(),
+                other.zip_members.len()
+            ),
+        ));
+        for mut finding in check(other) {
+            finding.message = format!("zip view: {}", finding.message);
+            out.push(finding);
+        }
+    }
     out
+}
+
+/// Globals NumPy pickles arrays with (numpy 1.x and 2.x module names), and the one protocol 2
+/// rebuilds their bytes with (`_codecs.encode(text, "latin1")`).
+const NUMPY_ARRAY_GLOBALS: &[&str] = &[
+    "_codecs.encode",
+    "numpy.core.multiarray._reconstruct",
+    "numpy._core.multiarray._reconstruct",
+    "numpy.core.multiarray.scalar",
+    "numpy._core.multiarray.scalar",
+    "numpy.core.numeric._frombuffer",
+    "numpy._core.numeric._frombuffer",
+    "numpy.ndarray",
+    "numpy.dtype",
+];
+
+/// What Keras 3.15 (TensorFlow back end) pickles into `model.weights.npz` besides the arrays:
+/// its variables, each rebuilding a TF variable from its array.
+const KERAS_NPZ_GLOBALS: &[&str] = &[
+    "keras.src.backend.Variable",
+    "keras.src.backend.tensorflow.core.Variable",
+    "tensorflow.python.ops.resource_variable_ops.ResourceVariable",
+    "tensorflow.python.framework.dtypes.as_dtype",
+    "functools.partial",
+];
+
+fn pickle_findings(file: &KerasFile, out: &mut Vec<Finding>) {
+    for stream in &file.pickles {
+        let in_npz = !stream.location.is_empty();
+        let mut foreign: Vec<String> = Vec::new();
+        for (name, opcode) in &stream.imports {
+            let allowed = NUMPY_ARRAY_GLOBALS.contains(&name.as_str())
+                || (in_npz && KERAS_NPZ_GLOBALS.contains(&name.as_str()));
+            let text = format!("{name} ({opcode})");
+            if !allowed && !foreign.contains(&text) {
+                foreign.push(text);
+            }
+        }
+        let place = if in_npz {
+            format!("pickle in {}", stream.location)
+        } else {
+            "pickle stream".to_string()
+        };
+        if !foreign.is_empty() {
+            out.push(Finding::new(
+                &PICKLE_GLOBAL,
+                None,
+                format!("{place} imports {}", foreign.join(", ")),
+            ));
+        } else if let Some(error) = stream.error.as_ref().filter(|_| in_npz) {
+            out.push(Finding::new(
+                &PICKLE_GLOBAL,
+                None,
+                format!("{place} cannot be read to its end ({error}): what follows is not checked"),
+            ));
+        }
+        if !in_npz && foreign.is_empty() {
+            out.push(Finding::new(
+                &PICKLE_FILE,
+                None,
+                format!(
+                    "a Python pickle stream, not a Keras file (imports: {})",
+                    if stream.imports.is_empty() {
+                        "none".to_string()
+                    } else {
+                        stream
+                            .imports
+                            .iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ),
+            ));
+        }
+    }
 }
 
 /// Modules a serialized object may name without being foreign.
@@ -329,6 +491,35 @@ const DANGEROUS_MODULES: &[&str] = &[
     "codecs",
     "base64",
     "types",
+    "posixpath",
+    "ntpath",
+    "genericpath",
+    "shlex",
+    "operator",
+    "functools",
+    "pdb",
+    "bdb",
+    "timeit",
+    "trace",
+    "cProfile",
+    "profile",
+    "asyncio",
+    "sqlite3",
+    "shelve",
+    "dbm",
+    "smtplib",
+    "ftplib",
+    "telnetlib",
+    "xmlrpc",
+    "ssl",
+    "select",
+    "fcntl",
+    "mmap",
+    "commands",
+    "popen2",
+    "dill",
+    "joblib",
+    "cloudpickle",
 ];
 
 /// Builtins that run code, read files or reach into objects when called by name.
@@ -365,6 +556,14 @@ fn is_dangerous(module: &str, name: &str) -> bool {
         return DANGEROUS_BUILTINS.contains(&name);
     }
     DANGEROUS_MODULES.contains(&root)
+        || [
+            "numpy.testing",
+            "numpy.f2py",
+            "numpy.distutils",
+            "numpy.lib.npyio",
+        ]
+        .iter()
+        .any(|m| module == *m || module.starts_with(&format!("{m}.")))
 }
 
 /// Functions that fetch files or load other models when named in a config.
@@ -376,11 +575,21 @@ const LOOKUP_CLASSES: &[&str] = &["StringLookup", "IntegerLookup", "TextVectoriz
 /// Bound on the config walk's depth (serde_json already refuses nesting beyond 128).
 const MAX_DEPTH: usize = 200;
 
-struct ConfigWalk<'a> {
+struct ConfigWalk<'a, 'v> {
     /// Names of the layers (and nested models) enclosing the current object.
     path: Vec<String>,
+    /// Keys from the root to the current object, and where the innermost layer entry began
+    /// in them: what names the slot a code object sits in (`activation`, `compile_config.loss`).
+    keys: Vec<&'v str>,
+    layer_keys: Vec<usize>,
+    /// Verdicts on the code objects of the root and of each enclosing layer entry: one
+    /// finding per entry, the worst verdict deciding it, when the entry is left.
+    code: Vec<Vec<(&'static RuleDoc, String)>>,
     out: &'a mut Vec<Finding>,
 }
+
+/// Keys of the layer-level slots that hold a Lambda layer's code.
+const LAMBDA_SLOTS: &[&str] = &["function", "output_shape", "mask"];
 
 /// Where an object sits, which decides whether it is a layer entry.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -399,7 +608,7 @@ const LAYER_KEYS: &[&str] = &["layer", "backward_layer", "forward_layer", "cell"
 /// Keys whose list elements are layer entries.
 const LAYER_LIST_KEYS: &[&str] = &["layers", "cells"];
 
-impl ConfigWalk<'_> {
+impl<'v> ConfigWalk<'_, 'v> {
     fn layer(&self) -> Option<String> {
         (!self.path.is_empty()).then(|| self.path.join("/"))
     }
@@ -409,11 +618,32 @@ impl ConfigWalk<'_> {
         self.out.push(Finding::new(doc, layer.as_deref(), message));
     }
 
-    fn visit(&mut self, value: &Value, depth: usize) {
+    /// Records a verdict on one code object of the current entry.
+    fn judge(&mut self, doc: &'static RuleDoc, text: String) {
+        if let Some(bucket) = self.code.last_mut() {
+            bucket.push((doc, text));
+        }
+    }
+
+    /// The current entry's code verdicts as one finding: the worst decides, all are named.
+    fn flush_code(&mut self) {
+        let judged = self.code.pop().unwrap_or_default();
+        let Some(worst) = judged
+            .iter()
+            .map(|(d, _)| *d)
+            .max_by_key(|d| severity_rank(d))
+        else {
+            return;
+        };
+        let text: Vec<String> = judged.into_iter().map(|(_, t)| t).collect();
+        self.push(worst, text.join("; "));
+    }
+
+    fn visit(&mut self, value: &'v Value, depth: usize) {
         self.visit_in(value, Slot::Root, depth);
     }
 
-    fn visit_in(&mut self, value: &Value, slot: Slot, depth: usize) {
+    fn visit_in(&mut self, value: &'v Value, slot: Slot, depth: usize) {
         if depth > MAX_DEPTH {
             return; // serde_json already bounds nesting (128); this only guards the walk.
         }
@@ -428,24 +658,36 @@ impl ConfigWalk<'_> {
                 let is_layer = slot == Slot::Layer && class.is_some();
                 if is_layer {
                     self.path.push(name.unwrap_or("?").to_string());
+                    self.layer_keys.push(self.keys.len());
+                    self.code.push(Vec::new());
                 }
                 if let Some(class) = class {
                     self.check_object(class, map, is_layer || slot == Slot::Root);
                 }
                 for (key, child) in map {
                     if key == "config" && class == Some("Lambda") {
-                        // The function is decoded by check_object; the rest is walked.
+                        // Its code slots are judged together by check_lambda; the rest is
+                        // walked (function references in output_shape or mask included).
                         if let Value::Object(config) = child {
-                            for (k, v) in config.iter().filter(|(k, _)| *k != "function") {
-                                self.visit_child(k, v, depth + 1);
+                            self.keys.push(key);
+                            for (k, v) in config {
+                                let judged = k == "function"
+                                    || (LAMBDA_SLOTS.contains(&k.as_str())
+                                        && lambda_code_in(config, k).is_some());
+                                if !judged {
+                                    self.visit_child(k, v, depth + 1);
+                                }
                             }
+                            self.keys.pop();
                         }
                         continue;
                     }
                     self.visit_child(key, child, depth + 1);
                 }
                 if is_layer {
+                    self.flush_code();
                     self.path.pop();
+                    self.layer_keys.pop();
                 }
             }
             Value::Array(items) => items.iter().for_each(|v| self.visit_in(v, slot, depth + 1)),
@@ -456,7 +698,7 @@ impl ConfigWalk<'_> {
 
     /// A member of an object: layer lists and wrapper slots hold layer entries; a model's
     /// `config` carries its `layers` through.
-    fn visit_child(&mut self, key: &str, child: &Value, depth: usize) {
+    fn visit_child(&mut self, key: &'v str, child: &'v Value, depth: usize) {
         // Keras 1 / early Keras 2 Sequential configs are the layer list itself.
         let sequential_list = key == "config" && child.is_array();
         let slot = if LAYER_LIST_KEYS.contains(&key) || LAYER_KEYS.contains(&key) || sequential_list
@@ -465,7 +707,24 @@ impl ConfigWalk<'_> {
         } else {
             Slot::Value
         };
+        self.keys.push(key);
         self.visit_in(child, slot, depth);
+        self.keys.pop();
+    }
+
+    /// The slot the current object fills, relative to its layer (or to the root).
+    fn slot(&self) -> String {
+        let start = self.layer_keys.last().copied().unwrap_or(0);
+        let parts: Vec<&str> = self.keys[start.min(self.keys.len())..]
+            .iter()
+            .copied()
+            .filter(|k| !matches!(*k, "config" | "layers"))
+            .collect();
+        if parts.is_empty() {
+            "value".into()
+        } else {
+            parts.join(".")
+        }
     }
 
     /// A string anywhere in the config that names a fetching function.
@@ -498,6 +757,56 @@ impl ConfigWalk<'_> {
                 &TORCH_MODULE,
                 "TorchModuleWrapper: loading unpickles a torch module".into(),
             ),
+            "__lambda__" => {
+                // serialize_keras_object of a Python lambda: {"value": [code, defaults,
+                // closure]}, or the Lambda layer's {"code": ...} form, in any slot Keras
+                // deserializes a function from.
+                let code = config
+                    .get("code")
+                    .or_else(|| config.get("value").and_then(|v| v.get(0)))
+                    .and_then(Value::as_str);
+                let slot = self.slot();
+                let (doc, text) = match code {
+                    Some(code) => judge_bytecode(code),
+                    None => (
+                        &LAMBDA_BYTECODE,
+                        "a serialized Python lambda whose code could not be located".to_string(),
+                    ),
+                };
+                self.judge(doc, format!("{slot}: Python lambda — {text}"));
+                return;
+            }
+            "TFOpLambda" | "SlicingOpLambda" | "ClassMethod" => {
+                let symbol = match class {
+                    "ClassMethod" => format!(
+                        "{}.{}",
+                        config
+                            .get("cls_symbol")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?"),
+                        config
+                            .get("method_name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                    ),
+                    _ => config
+                        .get("function")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                        .to_string(),
+                };
+                match tf_symbol_hazard(&symbol) {
+                    TfSymbol::Pure => {}
+                    TfSymbol::FileOrCode => self.push(
+                        &TF_OP_FILE_OR_CODE,
+                        format!("{class} calls tf.{symbol} on load (files, processes or Python)"),
+                    ),
+                    TfSymbol::Unlisted => self.push(
+                        &TF_OP_UNLISTED,
+                        format!("{class} calls tf.{symbol} on load (not a known pure tensor op)"),
+                    ),
+                }
+            }
             c if LOOKUP_CLASSES.contains(&c) => {
                 for key in ["vocabulary", "idf_weights"] {
                     if let Some(path) = config.get(key).and_then(Value::as_str) {
@@ -574,97 +883,352 @@ impl ConfigWalk<'_> {
         }
     }
 
+    /// Every code object a Lambda carries (function, output_shape, mask) is judged, with
+    /// the layer's other code objects (see [`Self::flush_code`]).
     fn check_lambda(&mut self, config: &Value) {
-        let function = config.get("function").unwrap_or(&Value::Null);
-        let function_type = config.get("function_type").and_then(Value::as_str);
-        // Keras 3: {"class_name": "__lambda__", "config": {"code": base64}}.
-        if let Some(code) = function
-            .get("config")
-            .and_then(|c| c.get("code"))
-            .and_then(Value::as_str)
-        {
-            self.report_bytecode(code);
-            return;
+        if let Some((doc, text)) = judge_function(config) {
+            self.judge(doc, text);
         }
-        // Keras 3 module function: {"module", "class_name": "function", "config": "name"}.
-        if function.get("class_name").and_then(Value::as_str) == Some("function") {
-            let module = function
-                .get("module")
-                .and_then(Value::as_str)
-                .unwrap_or("?");
-            let name = function
-                .get("config")
-                .and_then(Value::as_str)
-                .unwrap_or("?");
-            self.push(
+        for slot in ["output_shape", "mask"] {
+            if let Some(code) = config.as_object().and_then(|c| lambda_code_in(c, slot)) {
+                let (doc, text) = judge_bytecode(code);
+                self.judge(doc, format!("{slot}: {text}"));
+            }
+        }
+    }
+}
+
+/// Orders S101 (dangerous or undecodable) over S102 (module function) over S109.
+fn severity_rank(doc: &RuleDoc) -> (Severity, bool) {
+    (doc.severity, doc.code == LAMBDA_BYTECODE.code)
+}
+
+/// The base64 (or Keras 1 raw) bytecode a Lambda slot holds, in any Keras form: Keras 3
+/// `{"class_name": "__lambda__", "config": {"code" | "value"}}`, or Keras 1/2 `[code,
+/// defaults, closure]` / a string with `<slot>_type` "lambda" (`function_type` for the
+/// function).
+fn lambda_code_in<'a>(config: &'a serde_json::Map<String, Value>, slot: &str) -> Option<&'a str> {
+    let value = config.get(slot)?;
+    if value.get("class_name").and_then(Value::as_str) == Some("__lambda__") {
+        let inner = value.get("config")?;
+        return inner
+            .get("code")
+            .or_else(|| inner.get("value").and_then(|v| v.get(0)))
+            .and_then(Value::as_str);
+    }
+    let kind = config.get(&format!("{slot}_type")).and_then(Value::as_str);
+    if kind != Some("lambda") {
+        return None;
+    }
+    match value {
+        Value::Array(parts) => parts.first().and_then(Value::as_str),
+        Value::String(code) => Some(code),
+        _ => None,
+    }
+}
+
+/// The Lambda's `function` slot.
+fn judge_function(config: &Value) -> Option<(&'static RuleDoc, String)> {
+    let function = config.get("function").unwrap_or(&Value::Null);
+    let function_type = config.get("function_type").and_then(Value::as_str);
+    if let Some(code) = config
+        .as_object()
+        .and_then(|c| lambda_code_in(c, "function"))
+    {
+        let (doc, text) = judge_bytecode(code);
+        return Some((doc, format!("function: {text}")));
+    }
+    // Keras 3 module function: {"module", "class_name": "function", "config": "name"}.
+    if function.get("class_name").and_then(Value::as_str) == Some("function") {
+        let module = function
+            .get("module")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        let name = function
+            .get("config")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        return Some((
+            &MODULE_FUNCTION,
+            format!("Lambda calls {module}.{name} on load"),
+        ));
+    }
+    match (function_type, function) {
+        (Some("function"), Value::String(name)) => {
+            let module = config.get("module").and_then(Value::as_str).unwrap_or("?");
+            Some((
                 &MODULE_FUNCTION,
                 format!("Lambda calls {module}.{name} on load"),
-            );
-            return;
+            ))
         }
-        // Keras 1/2: ["<code>", defaults, closure] with function_type "lambda", or a function
-        // name with a "module" key and function_type "function".
-        match (function_type, function) {
-            (Some("function"), Value::String(name)) => {
-                let module = config.get("module").and_then(Value::as_str).unwrap_or("?");
-                self.push(
-                    &MODULE_FUNCTION,
-                    format!("Lambda calls {module}.{name} on load"),
-                );
-            }
-            (_, Value::Array(parts)) => {
-                if let Some(code) = parts.first().and_then(Value::as_str) {
-                    self.report_bytecode(code);
-                }
-            }
-            (_, Value::String(code)) => self.report_bytecode(code),
-            _ => self.push(
-                &LAMBDA_BYTECODE,
-                "Lambda layer (its function could not be located in the config)".into(),
-            ),
+        // Keras 1/2 without function_type: the code itself.
+        (_, Value::Array(parts)) => parts.first().and_then(Value::as_str).map(|code| {
+            let (doc, text) = judge_bytecode(code);
+            (doc, format!("function: {text}"))
+        }),
+        (_, Value::String(code)) => {
+            let (doc, text) = judge_bytecode(code);
+            Some((doc, format!("function: {text}")))
         }
+        _ => Some((
+            &LAMBDA_BYTECODE,
+            "Lambda layer (its function could not be located in the config)".into(),
+        )),
     }
+}
 
-    fn report_bytecode(&mut self, code: &str) {
-        let (doc, message) = match decode_lambda_text(code) {
-            Ok(summary) => {
-                let dangerous = marshal::dangerous_names(&summary);
-                let mut text = format!(
-                    "Lambda bytecode from {}, function {}",
-                    summary.filename.as_deref().unwrap_or("?"),
-                    summary
-                        .qualname
-                        .as_deref()
-                        .or(summary.name.as_deref())
-                        .unwrap_or("?")
-                );
-                if !summary.names.is_empty() {
-                    text.push_str(&format!(", references {}", summary.names.join(", ")));
-                }
-                let strings: Vec<&String> = summary.string_constants.iter().take(5).collect();
-                if !strings.is_empty() {
-                    text.push_str(&format!(", strings {strings:?}"));
-                }
-                if let Some(python) = &summary.python {
-                    text.push_str(&format!(" (Python {python})"));
-                }
-                if dangerous.is_empty() {
-                    (&LAMBDA_CODE, text)
-                } else {
-                    text.push_str(&format!(" — dangerous: {}", dangerous.join(", ")));
-                    (&LAMBDA_BYTECODE, text)
-                }
+/// Decodes marshalled bytecode and judges it: dangerous names or undecodable → S101.
+fn judge_bytecode(code: &str) -> (&'static RuleDoc, String) {
+    match decode_lambda_text(code) {
+        Ok(summary) => {
+            let dangerous = marshal::dangerous_names(&summary);
+            let mut text = format!(
+                "Lambda bytecode from {}, function {}",
+                summary.filename.as_deref().unwrap_or("?"),
+                summary
+                    .qualname
+                    .as_deref()
+                    .or(summary.name.as_deref())
+                    .unwrap_or("?")
+            );
+            if !summary.names.is_empty() {
+                text.push_str(&format!(", references {}", summary.names.join(", ")));
             }
-            Err(e) => (
-                &LAMBDA_BYTECODE,
-                format!(
-                    "Lambda bytecode ({} bytes) that could not be decoded: {e}",
-                    code.len()
-                ),
+            let strings: Vec<&String> = summary.string_constants.iter().take(5).collect();
+            if !strings.is_empty() {
+                text.push_str(&format!(", strings {strings:?}"));
+            }
+            if let Some(python) = &summary.python {
+                text.push_str(&format!(" (Python {python})"));
+            }
+            if dangerous.is_empty() {
+                (&LAMBDA_CODE, text)
+            } else {
+                text.push_str(&format!(" — dangerous: {}", dangerous.join(", ")));
+                (&LAMBDA_BYTECODE, text)
+            }
+        }
+        Err(e) => (
+            &LAMBDA_BYTECODE,
+            format!(
+                "Lambda bytecode ({} bytes) that could not be decoded: {e}",
+                code.len()
             ),
-        };
-        self.push(doc, message);
+        ),
     }
+}
+
+/// What calling a TensorFlow symbol by name does.
+#[derive(Debug, PartialEq, Eq)]
+enum TfSymbol {
+    Pure,
+    FileOrCode,
+    Unlisted,
+}
+
+/// Namespaces and names of TF symbols that touch files, run Python, load code or change the
+/// runtime (matched as a prefix of the symbol, or as one of its dotted parts).
+const TF_HAZARD_PREFIXES: &[&str] = &[
+    "io.gfile.",
+    "io.write_file",
+    "io.read_file",
+    "io.matching_files",
+    "io.TFRecordWriter",
+    "gfile.",
+    "py_function",
+    "numpy_function",
+    "py_func",
+    "raw_ops.",
+    "saved_model.",
+    "data.",
+    "summary.",
+    "train.",
+    "config.",
+    "load_op_library",
+    "load_library",
+    "lookup.",
+    "debugging.experimental.",
+    "print",
+    "distribute.",
+    "tpu.",
+    "experimental.dtensor.",
+    "keras.",
+    "autograph.",
+    "function",
+    "compat.v1.gfile",
+    "compat.v1.io.",
+    "compat.v1.py_func",
+    "compat.v1.read_file",
+    "compat.v1.write_file",
+    "compat.v1.train.",
+    "compat.v1.summary.",
+    "compat.v1.Session",
+    "compat.v1.saved_model",
+    "compat.v1.data.",
+    "compat.v1.lookup.",
+    "compat.v1.load_",
+    "compat.v1.keras.",
+];
+const TF_HAZARD_PARTS: &[&str] = &[
+    "gfile",
+    "py_func",
+    "py_function",
+    "numpy_function",
+    "write_file",
+    "read_file",
+    "PyFunc",
+    "WriteFile",
+    "ReadFile",
+];
+/// Dotted parts that name a file or code operation only when they are the whole part.
+const TF_HAZARD_WORDS: &[&str] = &[
+    "rmtree",
+    "remove",
+    "rename",
+    "makedirs",
+    "mkdir",
+    "copy",
+    "system",
+    "exec",
+    "eval",
+    "save",
+    "load",
+    "restore",
+    "Checkpoint",
+];
+
+/// Namespaces of pure tensor ops, and top-level array ops, tf.keras wraps as layers.
+const TF_PURE_PREFIXES: &[&str] = &[
+    "math.",
+    "nn.",
+    "linalg.",
+    "signal.",
+    "bitwise.",
+    "image.",
+    "strings.",
+    "sparse.",
+    "ragged.",
+    "dtypes.",
+    "__operators__.",
+    "experimental.numpy.",
+    "audio.",
+    "quantization.",
+];
+const TF_PURE_NAMES: &[&str] = &[
+    "abs",
+    "add",
+    "add_n",
+    "argmax",
+    "argmin",
+    "argsort",
+    "boolean_mask",
+    "broadcast_to",
+    "cast",
+    "clip_by_norm",
+    "clip_by_value",
+    "concat",
+    "constant",
+    "convert_to_tensor",
+    "cumsum",
+    "divide",
+    "einsum",
+    "ensure_shape",
+    "equal",
+    "exp",
+    "expand_dims",
+    "eye",
+    "fill",
+    "gather",
+    "gather_nd",
+    "greater",
+    "greater_equal",
+    "identity",
+    "less",
+    "less_equal",
+    "linspace",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "matmul",
+    "maximum",
+    "meshgrid",
+    "minimum",
+    "multiply",
+    "negative",
+    "norm",
+    "not_equal",
+    "one_hot",
+    "ones",
+    "ones_like",
+    "pad",
+    "pow",
+    "range",
+    "rank",
+    "realdiv",
+    "reduce_all",
+    "reduce_any",
+    "reduce_logsumexp",
+    "reduce_max",
+    "reduce_mean",
+    "reduce_min",
+    "reduce_prod",
+    "reduce_sum",
+    "repeat",
+    "reshape",
+    "reverse",
+    "roll",
+    "round",
+    "scatter_nd",
+    "searchsorted",
+    "sequence_mask",
+    "shape",
+    "sigmoid",
+    "sign",
+    "size",
+    "slice",
+    "sort",
+    "split",
+    "sqrt",
+    "square",
+    "squeeze",
+    "stack",
+    "stop_gradient",
+    "strided_slice",
+    "subtract",
+    "tanh",
+    "tensor_scatter_nd_update",
+    "tensordot",
+    "tile",
+    "transpose",
+    "truediv",
+    "floordiv",
+    "unique",
+    "unravel_index",
+    "unstack",
+    "where",
+    "zeros",
+    "zeros_like",
+    "bitcast",
+];
+
+fn tf_symbol_hazard(symbol: &str) -> TfSymbol {
+    let bare = symbol
+        .strip_prefix("compat.v1.")
+        .or_else(|| symbol.strip_prefix("compat.v2."))
+        .unwrap_or(symbol);
+    let hazard = TF_HAZARD_PREFIXES
+        .iter()
+        .any(|p| symbol.starts_with(p) || bare.starts_with(p))
+        || symbol.split('.').any(|part| {
+            TF_HAZARD_PARTS.iter().any(|h| part.contains(h)) || TF_HAZARD_WORDS.contains(&part)
+        });
+    if hazard {
+        return TfSymbol::FileOrCode;
+    }
+    if TF_PURE_PREFIXES.iter().any(|p| bare.starts_with(p)) || TF_PURE_NAMES.contains(&bare) {
+        return TfSymbol::Pure;
+    }
+    TfSymbol::Unlisted
 }
 
 /// Keras 2/3 store `base64(marshal)`; Keras 1 stored the raw marshal bytes as a string whose

@@ -3,6 +3,8 @@
 pub mod gheap;
 pub mod hdf5;
 pub mod header;
+pub mod npy;
+pub mod pickle;
 pub mod sniff;
 pub mod source;
 pub mod symtab;

@@ -8,11 +8,12 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::naming::{keras3_keys, layer_name, var_name};
+use super::naming::{keras3_keys, layer_name, layer_prefixes, tfk213_renames, var_name};
 use super::{Format, KerasFile, NoteKind, ReadNote, TensorRole, parse_json, tensor};
 use crate::container::hdf5::H5File;
 use crate::container::source::Source;
 use crate::container::zip::ZipFile;
+use crate::container::{npy, pickle};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::model::Dialect;
@@ -68,12 +69,20 @@ pub fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
             H5File::open(bytes, limits).map_err(|e| Error::Keras(format!("{WEIGHTS_H5}: {e}")))?;
         read_h5io_into(&h5, "", &mut file)?;
         file.hdf5_bytes_read += h5.bytes_read();
-    } else if zip.member(WEIGHTS_NPZ).is_some() {
-        file.notes.push(ReadNote {
-            kind: NoteKind::WeightsNotRead,
-            layer: None,
-            message: format!("weights are stored as {WEIGHTS_NPZ}, which kerascope does not read yet: tensors unknown"),
-        });
+    } else if let Some(member) = zip.member(WEIGHTS_NPZ).cloned() {
+        let bytes = zip.read(&member)?;
+        if !bytes.starts_with(b"PK") {
+            // Not an npz: NumPy's loader would take a pickle here (allow_pickle aside).
+            file.pickles
+                .push(super::pickle_stream(WEIGHTS_NPZ.to_string(), &bytes));
+        }
+        if let Err(e) = read_npz(bytes, limits, &mut file) {
+            file.notes.push(ReadNote {
+                kind: NoteKind::WeightsNotRead,
+                layer: None,
+                message: format!("the weights could not be read: {e}"),
+            });
+        }
     } else {
         file.notes.push(ReadNote {
             kind: NoteKind::NoWeights,
@@ -82,6 +91,97 @@ pub fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
         });
     }
     Ok(file)
+}
+
+/// Reads `model.weights.npz` (Keras' `NpzIOStore`): one `.npy` per object path
+/// (`layers/dense.npy`), each a pickled dict of the object's variables in order. The pickles
+/// are read statically ([`crate::container::pickle`]): their imports are kept for the audit
+/// and the arrays they rebuild become the tensors `<path>/vars/N`, named like an H5IOStore's.
+fn read_npz(bytes: Vec<u8>, limits: &Limits, file: &mut KerasFile) -> Result<()> {
+    let source = Source::from_vec(bytes);
+    let mut npz =
+        ZipFile::open(&source, limits).map_err(|e| Error::Keras(format!("{WEIGHTS_NPZ}: {e}")))?;
+    let keys: HashMap<String, Value> = match &file.model_config {
+        Some(model) => keras3_keys(model)
+            .into_iter()
+            .map(|(k, v)| (k, v.clone()))
+            .collect(),
+        None => HashMap::default(),
+    };
+    let mut known_layers: HashSet<String> = file.layer_names.iter().cloned().collect();
+    for member in npz.members.clone() {
+        let data = npz
+            .read(&member)
+            .map_err(|e| Error::Keras(format!("{WEIGHTS_NPZ}: {e}")))?;
+        let object = member.name.strip_suffix(".npy").unwrap_or(&member.name);
+        let location = format!("{WEIGHTS_NPZ}:{}", member.name);
+        let header = npy::header(&data).map_err(|e| Error::Keras(format!("{location}: {e}")))?;
+        // (shape, dtype, bytes stored) of each array, in order.
+        let arrays: Vec<(Vec<u64>, String, Option<u64>)> = if header.descr.contains('O') {
+            let body = &data[header.data_offset..];
+            let scan = pickle::scan(body);
+            file.pickles
+                .push(super::pickle_stream(location.clone(), body));
+            scan.arrays
+                .into_iter()
+                .filter(|a| a.dtype != "object")
+                .map(|a| (a.shape, a.dtype, a.data_bytes))
+                .collect()
+        } else {
+            let stored = (data.len() - header.data_offset) as u64;
+            vec![(
+                header.shape,
+                pickle::numpy_dtype(&header.descr),
+                Some(stored),
+            )]
+        };
+        let segments: Vec<&str> = object.split('/').collect();
+        let role = match segments.first().copied() {
+            Some("optimizer") => TensorRole::Optimizer,
+            Some("metrics") => TensorRole::Metric,
+            Some("__root__") | Some("vars") => TensorRole::Model,
+            _ => TensorRole::Layer,
+        };
+        let in_layers = segments.len() >= 2 && is_layers_segment(segments[0]);
+        let entry = if in_layers {
+            keys.get(segments[1])
+        } else {
+            None
+        };
+        for (index, (shape, dtype, stored_bytes)) in arrays.into_iter().enumerate() {
+            let mut t = tensor(
+                role,
+                None,
+                crate::container::hdf5::DatasetInfo {
+                    path: format!("{location}/{index}"),
+                    shape,
+                    dtype,
+                    stored_bytes,
+                    location: Default::default(),
+                },
+            );
+            t.name = format!("vars/{index}");
+            if role == TensorRole::Layer && in_layers {
+                let key = segments[1];
+                let owner = &segments[2..];
+                let name = entry
+                    .and_then(|e| layer_name(e))
+                    .map_or_else(|| key.to_string(), str::to_string);
+                t.owner = owner.join("/");
+                if let Some(entry) = entry
+                    && let Some(var) = var_name(entry, owner, index, file.dialect)
+                {
+                    t.name = var;
+                }
+                if known_layers.insert(name.clone()) {
+                    file.layer_names.push(name.clone());
+                }
+                t.layer = Some(name);
+            }
+            file.tensors.push(t);
+        }
+    }
+    Ok(())
 }
 
 fn member_list(zip: &ZipFile) -> String {
@@ -126,8 +226,31 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
     let mut new_tensors = Vec::new();
     let mut known_layers: HashSet<String> = file.layer_names.iter().cloned().collect();
     let mut layer_objects: HashMap<String, bool> = HashMap::default();
-    for info in walk.datasets {
-        let logical = info.path.replace('\\', "/");
+    let logicals: Vec<String> = walk
+        .datasets
+        .iter()
+        .map(|info| info.path.replace('\\', "/"))
+        .collect();
+    let renames = match &file.model_config {
+        Some(model)
+            if logicals
+                .iter()
+                .any(|p| p.starts_with("_layer_checkpoint_dependencies/")) =>
+        {
+            let objects: Vec<String> = logicals
+                .iter()
+                .map(|p| {
+                    p.rsplit_once("/vars/")
+                        .map_or(p.as_str(), |(o, _)| o)
+                        .to_string()
+                })
+                .collect();
+            tfk213_renames(model, &objects)
+        }
+        _ => HashMap::default(),
+    };
+    for (info, stored_logical) in walk.datasets.into_iter().zip(logicals) {
+        let logical = renamed(&stored_logical, &renames);
         let segments: Vec<&str> = logical.split('/').collect();
         let role = match segments.first().copied() {
             Some("optimizer") => TensorRole::Optimizer,
@@ -157,7 +280,16 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
             } else {
                 None
             };
-            let raw_top = &t.path[prefix.len()..prefix.len() + object[..top].join("/").len()];
+            // The stored top-level key (before any 2.13 renaming) locates the raw group.
+            let stored_top = stored_logical
+                .split('/')
+                .take(top)
+                .collect::<Vec<_>>()
+                .join("/")
+                .len();
+            let raw_top = t.path[prefix.len()..]
+                .get(..stored_top)
+                .unwrap_or(&t.path[prefix.len()..]);
             t.layer = Some(match entry.and_then(layer_name) {
                 Some(name) => name.to_string(),
                 None => stored_layer_name(h5, raw_top).unwrap_or_else(|| key.to_string()),
@@ -176,8 +308,62 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
         }
         new_tensors.push(t);
     }
+    mark_spectral_copies(&mut new_tensors);
     file.tensors.extend(new_tensors);
     Ok(())
+}
+
+/// Keras 3 SpectralNormalization saves the wrapped layer's kernel twice: as the wrapper's
+/// own `vars/0` and as `layer/vars/0` (FORMATS §5.2); `count_params()` counts it once. Told
+/// from the object paths alone (the class-named key, the two paths, the same shape), so a
+/// weights-only file without its config counts it once too.
+fn mark_spectral_copies(tensors: &mut [super::Tensor]) {
+    let logical = |t: &super::Tensor| t.path.rsplit(':').next().unwrap_or("").replace('\\', "/");
+    let by_path: HashMap<String, usize> = tensors
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (logical(t), i))
+        .collect();
+    let mut copies = Vec::new();
+    for (i, t) in tensors.iter().enumerate() {
+        let path = logical(t);
+        let Some(wrapper) = path.strip_suffix("/vars/0") else {
+            continue;
+        };
+        let is_spectral = wrapper.rsplit('/').next().is_some_and(|key| {
+            key.strip_prefix("spectral_normalization").is_some_and(|n| {
+                n.is_empty()
+                    || n.strip_prefix('_')
+                        .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+            })
+        });
+        if !is_spectral {
+            continue;
+        }
+        let inner = format!("{wrapper}/layer/vars/0");
+        if let Some(original) = by_path.get(&inner).map(|&o| &tensors[o])
+            && original.shape == t.shape
+            && original.role == t.role
+        {
+            copies.push((i, original.path.clone()));
+        }
+    }
+    for (i, original) in copies {
+        tensors[i].copy_of = Some(original);
+    }
+}
+
+/// `path` with its longest renamed layer prefix replaced (see [`tfk213_renames`]).
+fn renamed(path: &str, renames: &HashMap<String, String>) -> String {
+    if !renames.is_empty() {
+        let prefixes: Vec<&str> = layer_prefixes(path).collect();
+        for prefix in prefixes.into_iter().rev() {
+            if let Some(to) = renames.get(prefix) {
+                return format!("{to}{}", &path[prefix.len()..]);
+            }
+        }
+    }
+    path.to_string()
 }
 
 fn is_layers_segment(segment: &str) -> bool {

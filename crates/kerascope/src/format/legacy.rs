@@ -251,7 +251,10 @@ fn read_layer_weights(
     listed: &mut HashSet<String>,
     file: &mut KerasFile,
 ) -> Result<()> {
-    for weight_name in names {
+    for listed_name in names {
+        // HDF5 resolves `a//b` as `a/b`, and tf.keras loads each weight by that lookup
+        // (`res_net//conv2d_1/kernel:0` from a nested layer with an empty name, tf.keras 2.9).
+        let weight_name = hdf5_path(&listed_name);
         let path = join(group_path, &weight_name);
         let is_virtual = file.hdf5_hazards.iter().any(
             |h| matches!(h, crate::container::hdf5::Hdf5Hazard::VirtualDataset { path: p } if *p == path),
@@ -278,6 +281,17 @@ fn read_layer_weights(
         }
     }
     Ok(())
+}
+
+/// A relative name as HDF5 resolves it: empty components (`a//b`, a trailing `/`) dropped.
+/// An absolute name (leading `/`, resolved from the file's root) is left as it is.
+fn hdf5_path(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.starts_with('/') && (name.contains("//") || name.ends_with('/')) {
+        let parts: Vec<&str> = name.split('/').filter(|s| !s.is_empty()).collect();
+        std::borrow::Cow::Owned(parts.join("/"))
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
 }
 
 /// The dataset at `path`, from the walk (or looked up directly when the walk reached it by
@@ -348,6 +362,17 @@ pub fn read_keras0(h5: &H5File) -> Result<KerasFile> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weight_names_resolve_as_hdf5_paths() {
+        assert_eq!(
+            hdf5_path("res_net//conv2d_1/kernel:0"),
+            "res_net/conv2d_1/kernel:0"
+        );
+        assert_eq!(hdf5_path("a/b/"), "a/b");
+        assert_eq!(hdf5_path("dense/kernel:0"), "dense/kernel:0");
+        assert_eq!(hdf5_path("/abs//x"), "/abs//x");
+    }
 
     #[test]
     fn weight_names_of_every_generation_split_into_scope_and_short_name() {

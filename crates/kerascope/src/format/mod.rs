@@ -43,6 +43,12 @@ pub enum Format {
     /// Keras 3 sharded weights: a `.weights.json` index and its `.weights.h5` shards.
     #[serde(rename = "keras3-weights-sharded")]
     Keras3WeightsSharded,
+    /// A Python pickle stream where a Keras file is expected: read, never unpickled.
+    #[serde(rename = "python-pickle")]
+    Pickle,
+    /// HDF5 without Keras structure, read only for its container hazards.
+    #[serde(rename = "hdf5-not-keras")]
+    Hdf5NotKeras,
 }
 
 impl Format {
@@ -54,6 +60,8 @@ impl Format {
             Format::KerasZip => ".keras zip archive",
             Format::Keras3WeightsH5 => "Keras 3 .weights.h5",
             Format::Keras3WeightsSharded => "Keras 3 sharded weights",
+            Format::Pickle => "Python pickle stream",
+            Format::Hdf5NotKeras => "HDF5 without Keras structure",
         }
     }
 }
@@ -94,6 +102,10 @@ pub struct Tensor {
     /// Where the data is (for `check --deep`; never read otherwise).
     #[serde(skip)]
     pub location: DataLocation,
+    /// The path of the tensor this one is a stored copy of (Keras 3 SpectralNormalization
+    /// stores the wrapped kernel again as its own `vars/0`): not a parameter of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_of: Option<String>,
 }
 
 impl Tensor {
@@ -129,6 +141,18 @@ pub enum NoteKind {
     NoWeights,
 }
 
+/// A pickle stream found in the file (the file itself, or an `.npy` member of an `.npz`):
+/// what it imports, read without unpickling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PickleStream {
+    /// Where it is: empty for the whole file, else `<member>:<npy member>`.
+    pub location: String,
+    /// `module.name` of every global imported, with the opcode, in stream order.
+    pub imports: Vec<(String, &'static str)>,
+    /// Why the read stopped before `STOP`, when it did.
+    pub error: Option<String>,
+}
+
 /// Everything kerascope knows about one file after reading its metadata.
 #[derive(Debug, Clone, Serialize)]
 pub struct KerasFile {
@@ -151,6 +175,13 @@ pub struct KerasFile {
     /// Members of a `.keras` archive.
     pub zip_members: Vec<ZipMember>,
     pub zip_duplicate_names: Vec<String>,
+    /// Pickle streams read statically (the file itself, or `model.weights.npz` members).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pickles: Vec<PickleStream>,
+    /// Set when the bytes are two containers at once (HDF5 with a zip appended): what the
+    /// other view holds, as its own description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub polyglot: Option<Box<KerasFile>>,
     /// Shard files of sharded weights.
     pub shards: Vec<String>,
     pub notes: Vec<ReadNote>,
@@ -174,6 +205,8 @@ impl KerasFile {
             hdf5_hazards: Vec::new(),
             zip_members: Vec::new(),
             zip_duplicate_names: Vec::new(),
+            pickles: Vec::new(),
+            polyglot: None,
             shards: Vec::new(),
             notes: Vec::new(),
             hdf5_bytes_read: 0,
@@ -193,9 +226,16 @@ impl KerasFile {
             .any(|n| n.kind == NoteKind::WeightsNotRead)
     }
 
-    /// Stored parameter count: the elements of every layer tensor (optimizer excluded).
-    pub fn stored_params(&self) -> Option<u64> {
+    /// The tensors that are the model's parameters: layer tensors, stored copies excluded.
+    pub fn parameter_tensors(&self) -> impl Iterator<Item = &Tensor> {
         self.tensors_of(TensorRole::Layer)
+            .filter(|t| t.copy_of.is_none())
+    }
+
+    /// Stored parameter count: the elements of every [parameter tensor](Self::parameter_tensors)
+    /// (optimizer state and stored copies excluded). The one total every report prints.
+    pub fn stored_params(&self) -> Option<u64> {
+        self.parameter_tensors()
             .try_fold(0u64, |acc, t| acc.checked_add(t.elements()?))
     }
 
@@ -256,18 +296,31 @@ fn read_with_config(
                 .slice(offset, source.len() - offset)
                 .ok_or_else(|| Error::NotKeras("HDF5 signature past the end".into()))?;
             let h5 = H5File::open(bytes, limits)?;
-            let mut file = read_hdf5(&h5, config.clone())?;
+            let polyglot = zip_view(source, limits)?;
+            let mut file = match read_hdf5(&h5, config.clone()) {
+                // Not Keras as HDF5, but Keras loads the zip it also is.
+                Err(Error::NotKeras(_)) if polyglot.is_some() => {
+                    KerasFile::new(Format::Hdf5NotKeras)
+                }
+                other => other?,
+            };
             file.hdf5_bytes_read = h5.bytes_read();
+            file.polyglot = polyglot;
             Ok(file)
         }
         Container::Zip => keras3::read_zip(source, limits),
         Container::Json => keras3::read_sharded_index(source, path, limits, config.clone()),
-        Container::Pickle => Err(Error::NotKeras(
-            "a Python pickle stream (not loaded: unpickling runs code)".into(),
-        )),
-        Container::Unknown => Err(Error::NotKeras(
-            "neither HDF5, zip nor JSON (unrecognised first bytes)".into(),
-        )),
+        Container::Pickle => read_pickle(source, limits),
+        Container::Unknown => {
+            let head = source.read_at(0, source.len().min(PICKLE_SNIFF_BYTES) as usize)?;
+            if crate::container::pickle::looks_like_pickle(&head) {
+                read_pickle(source, limits)
+            } else {
+                Err(Error::NotKeras(
+                    "neither HDF5, zip, JSON nor a pickle (unrecognised first bytes)".into(),
+                ))
+            }
+        }
     }?;
     if file.model_config.is_none()
         && let Some(config) = config
@@ -283,6 +336,68 @@ fn read_with_config(
         file.model_config = Some(config);
     }
     Ok(file)
+}
+
+/// How much of a file without a recognised signature is tried as a pickle of protocol 0 or 1.
+const PICKLE_SNIFF_BYTES: u64 = 1 << 20;
+
+/// A whole file that is a pickle stream: its imports, never unpickled. Only the first `--max-config-bytes` of a larger one are read (a torch checkpoint can be
+/// gigabytes): its imports so far are judged, and the cut is recorded as the stream's error.
+fn read_pickle(source: &Source, limits: &Limits) -> Result<KerasFile> {
+    let read = source.len().min(limits.max_config_bytes as u64);
+    let mut file = KerasFile::new(Format::Pickle);
+    file.pickles.push(pickle_stream(
+        String::new(),
+        &source.read_at(0, read as usize)?,
+    ));
+    file.polyglot = zip_view(source, limits)?;
+    Ok(file)
+}
+
+/// The zip a file of another kind also is, when one is appended: h5py or pickle read the
+/// front, Keras (`zipfile.is_zipfile`) the zip, so both are audited. A record signature that
+/// tensor bytes happen to hold is not a zip that opens.
+fn zip_view(source: &Source, limits: &Limits) -> Result<Option<Box<KerasFile>>> {
+    if !ends_like_zip(source)? || crate::container::zip::ZipFile::open(source, limits).is_err() {
+        return Ok(None);
+    }
+    let zip =
+        keras3::read_zip(source, limits).unwrap_or_else(|e| unreadable_view(Format::KerasZip, e));
+    Ok(Some(Box::new(zip)))
+}
+
+/// The imports of one pickle stream.
+pub(crate) fn pickle_stream(location: String, bytes: &[u8]) -> PickleStream {
+    let scan = crate::container::pickle::scan(bytes);
+    PickleStream {
+        location,
+        imports: scan
+            .imports
+            .iter()
+            .map(|i| (i.qualified(), i.opcode))
+            .collect(),
+        error: scan.error.map(|e| e.to_string()),
+    }
+}
+
+/// Whether a zip end-of-central-directory record sits in the last 64 KiB (where zipfile
+/// looks for it from the end).
+fn ends_like_zip(source: &Source) -> Result<bool> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    let tail_len = source.len().min(65_557);
+    let tail = source.read_at(source.len() - tail_len, tail_len as usize)?;
+    Ok(tail.windows(EOCD.len()).any(|w| w == EOCD))
+}
+
+/// The zip view of a polyglot that could not be read: described by its error alone.
+fn unreadable_view(format: Format, error: Error) -> KerasFile {
+    let mut file = KerasFile::new(format);
+    file.notes.push(ReadNote {
+        kind: NoteKind::BadMetadata,
+        layer: None,
+        message: format!("the zip view could not be read: {error}"),
+    });
+    file
 }
 
 /// Decides which HDF5 flavour a container holds (FORMATS.md §0) and reads it. `config` is
@@ -302,6 +417,13 @@ pub fn read_hdf5(h5: &H5File, config: Option<Value>) -> Result<KerasFile> {
     if groups.iter().any(|g| is_h5io_root_group(g)) {
         return keras3::read_h5io(h5, Format::Keras3WeightsH5, config);
     }
+    // Not Keras-shaped, but links and external storage are hazards whatever the structure.
+    let walk = h5.walk("")?;
+    if !walk.hazards.is_empty() {
+        let mut file = KerasFile::new(Format::Hdf5NotKeras);
+        file.hdf5_hazards = walk.hazards;
+        return Ok(file);
+    }
     Err(Error::NotKeras(format!(
         "an HDF5 file without Keras structure (no model_config, layer_names or layers/ group; top-level groups: {})",
         if groups.is_empty() {
@@ -312,12 +434,14 @@ pub fn read_hdf5(h5: &H5File, config: Option<Value>) -> Result<KerasFile> {
     )))
 }
 
-/// Root groups that mark a Keras 3 H5IOStore file (`layers\x` on Windows).
+/// Root groups that mark a Keras 3 H5IOStore file (`layers\x` on Windows; tf.keras
+/// 2.13–2.15 `_layer_checkpoint_dependencies\x`).
 fn is_h5io_root_group(name: &str) -> bool {
     name == "layers"
         || name == "vars"
         || name == "_layer_checkpoint_dependencies"
         || name.starts_with("layers\\")
+        || name.starts_with("_layer_checkpoint_dependencies\\")
 }
 
 /// A whole file parsed as JSON (see [`parse_json`]); its size is checked before it is read.
@@ -351,7 +475,49 @@ pub fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
             limits.max_config_values
         )));
     }
-    serde_json::from_slice(text).map_err(|e| Error::Keras(format!("{what} is not valid JSON: {e}")))
+    let rewritten = python_literals_as_strings(text);
+    serde_json::from_slice(rewritten.as_deref().unwrap_or(text))
+        .map_err(|e| Error::Keras(format!("{what} is not valid JSON: {e}")))
+}
+
+/// Python's `json` writes `NaN`, `Infinity` and `-Infinity` for non-finite floats (Keras 3
+/// stores `"max_value": Infinity` for `ReLU(max_value=float("inf"))`), and reads them back;
+/// JSON has no such literals and `serde_json::Value` no such numbers. Outside strings they
+/// become the strings `"NaN"`, `"Infinity"`, `"-Infinity"`: no weight shape depends on them,
+/// and every other number keeps its text. `None` (the common case, one vectorised search)
+/// when the text has none.
+fn python_literals_as_strings(text: &[u8]) -> Option<Vec<u8>> {
+    use memchr::memmem::find;
+    if find(text, b"NaN").is_none() && find(text, b"Infinity").is_none() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() + 16);
+    let (mut in_string, mut escaped, mut i) = (false, false, 0);
+    while i < text.len() {
+        let byte = text[i];
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if byte == b'"' {
+            in_string = true;
+        } else if let Some(literal) = [&b"NaN"[..], b"Infinity", b"-Infinity"]
+            .into_iter()
+            .find(|l| text[i..].starts_with(l))
+        {
+            out.push(b'"');
+            out.extend_from_slice(literal);
+            out.push(b'"');
+            i += literal.len();
+            continue;
+        }
+        out.push(byte);
+        i += 1;
+    }
+    Some(out)
 }
 
 /// Counts JSON values cheaply (separators and openers outside strings), stopping past `max`.
@@ -402,5 +568,35 @@ pub(crate) fn tensor(role: TensorRole, layer: Option<String>, info: DatasetInfo)
         dtype: info.dtype,
         stored_bytes: info.stored_bytes,
         location: info.location,
+        copy_of: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Value {
+        parse_json(text.as_bytes(), "test", &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn python_non_finite_literals_read_outside_strings_only() {
+        let v = parsed(
+            r#"{"max_value": Infinity, "a": [NaN, -Infinity, 1e-7], "s": "NaN \" Infinity"}"#,
+        );
+        assert_eq!(v["max_value"], "Infinity");
+        assert_eq!(v["a"][0], "NaN");
+        assert_eq!(v["a"][1], "-Infinity");
+        // Other numbers keep their text exactly.
+        assert_eq!(v["a"][2].to_string(), "1e-7");
+        assert_eq!(v["s"], "NaN \" Infinity");
+        assert!(python_literals_as_strings(br#"{"a": 1.5, "b": "x"}"#).is_none());
+    }
+
+    #[test]
+    fn a_bare_word_that_is_not_a_python_literal_stays_invalid() {
+        assert!(parse_json(br#"{"a": Nan}"#, "test", &Limits::default()).is_err());
+        assert!(parse_json(br#"{"a": NaNx}"#, "test", &Limits::default()).is_err());
     }
 }

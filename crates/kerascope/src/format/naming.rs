@@ -74,9 +74,100 @@ pub fn keras3_keys(model: &Value) -> Vec<(String, &Value)> {
     keys
 }
 
+/// tf.keras 2.13 numbered the keys of `_layer_checkpoint_dependencies` over that dict's
+/// values, where a layer with weights appears twice (`layer_with_weights-k` and `layer-i`,
+/// `Functional._layer_checkpoint_dependencies`), and 2.14 stopped counting the repeat: stored
+/// keys go `conv2d`, `conv2d_2`, `conv2d_4` where 2.14+ (and [`keras3_keys`]) give `conv2d`,
+/// `conv2d_1`, `conv2d_2`. Returns, for the layer paths that differ, the 2.13 stored path and
+/// the path 2.14 would have written, when the 2.13 numbering places more of the `stored`
+/// object paths than the 2.14 one; else nothing. A layer has weights, as when the file was
+/// written, when something is stored below its key.
+pub fn tfk213_renames(model: &Value, stored: &[String]) -> crate::Map<String, String> {
+    let occupied: crate::Set<&str> = stored.iter().flat_map(|p| layer_prefixes(p)).collect();
+    let mut renames = Vec::new();
+    let mut doubled_tops = crate::Set::default();
+    doubled_keys(model, "", "", &occupied, &mut renames, &mut doubled_tops);
+    let distinct_tops: crate::Set<String> = keras3_keys(model)
+        .into_iter()
+        .map(|(key, _)| format!("{CHECKPOINT_LAYERS}/{key}"))
+        .collect();
+    let placed = |tops: &crate::Set<String>| {
+        stored
+            .iter()
+            .filter(|p| {
+                layer_prefixes(p)
+                    .next()
+                    .is_some_and(|top| tops.contains(top))
+            })
+            .count()
+    };
+    if placed(&doubled_tops) <= placed(&distinct_tops) {
+        return crate::Map::default();
+    }
+    renames
+        .into_iter()
+        .filter(|(from, to)| from != to)
+        .collect()
+}
+
+/// The group tf.keras 2.13–2.15 keep a model's layers under.
+const CHECKPOINT_LAYERS: &str = "_layer_checkpoint_dependencies";
+
+/// The prefixes of an object path that end at a layer key (the segment after each
+/// `_layer_checkpoint_dependencies`), outermost first.
+pub fn layer_prefixes(path: &str) -> impl Iterator<Item = &str> {
+    let mut end = 0;
+    let mut after_layers = false;
+    path.split('/').filter_map(move |segment| {
+        let start = end;
+        end = start + segment.len() + 1;
+        let is_key = after_layers;
+        after_layers = segment == CHECKPOINT_LAYERS;
+        is_key.then(|| &path[..(start + segment.len()).min(path.len())])
+    })
+}
+
+fn doubled_keys(
+    model: &Value,
+    stored_at: &str,
+    canonical_at: &str,
+    occupied: &crate::Set<&str>,
+    renames: &mut Vec<(String, String)>,
+    tops: &mut crate::Set<String>,
+) {
+    let join = |at: &str, key: &str| {
+        if at.is_empty() {
+            format!("{CHECKPOINT_LAYERS}/{key}")
+        } else {
+            format!("{at}/{CHECKPOINT_LAYERS}/{key}")
+        }
+    };
+    let mut seen: crate::Map<String, usize> = crate::Map::default();
+    for (canonical_key, entry) in keras3_keys(model) {
+        let base = to_snake_case(class_name(entry));
+        let count = seen.entry(base.clone()).or_insert(0);
+        let key = if *count == 0 {
+            base
+        } else {
+            format!("{base}_{count}")
+        };
+        let from = join(stored_at, &key);
+        let to = join(canonical_at, &canonical_key);
+        let has_weights = occupied.contains(from.as_str());
+        *count += if has_weights { 2 } else { 1 };
+        if is_model(entry) {
+            doubled_keys(entry, &from, &to, occupied, renames, tops);
+        }
+        if stored_at.is_empty() {
+            tops.insert(from.clone());
+        }
+        renames.push((from, to));
+    }
+}
+
 /// Segments that mean "the layers of this model" in object paths (Keras 3; tf.keras 2.13–2.15).
 fn is_layers_segment(segment: &str) -> bool {
-    segment == "layers" || segment == "_layer_checkpoint_dependencies"
+    segment == "layers" || segment == CHECKPOINT_LAYERS
 }
 
 /// tf.keras writes private attribute names (`_query_dense`) where Keras 3 has public ones.
@@ -148,5 +239,65 @@ mod tests {
         ]}});
         let keys: Vec<String> = keras3_keys(&model).into_iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["dense", "dense_1", "dropout", "dense_2"]);
+    }
+
+    fn functional(layers: &[(&str, &str)]) -> Value {
+        let layers: Vec<Value> = layers
+            .iter()
+            .map(|(class, name)| serde_json::json!({"class_name": class, "config": {"name": name}}))
+            .collect();
+        serde_json::json!({"class_name": "Functional", "config": {"layers": layers}})
+    }
+
+    fn paths(list: &[&str]) -> Vec<String> {
+        list.iter()
+            .map(|p| format!("{CHECKPOINT_LAYERS}/{p}"))
+            .collect()
+    }
+
+    #[test]
+    fn tf_keras_2_13_keys_count_a_layer_with_weights_twice() {
+        // As tfk213_mixed.keras stores them: conv2d, conv2d_2, conv2d_4 (fixtures/real).
+        let model = functional(&[
+            ("InputLayer", "image"),
+            ("Conv2D", "stem"),
+            ("Dropout", "d"),
+            ("Conv2D", "c2"),
+            ("Dropout", "d2"),
+            ("Conv2D", "c3"),
+        ]);
+        let stored = paths(&["conv2d", "conv2d_2", "conv2d_4"]);
+        let mut renames: Vec<(String, String)> =
+            tfk213_renames(&model, &stored).into_iter().collect();
+        renames.sort();
+        let expected: Vec<(String, String)> = [("conv2d_2", "conv2d_1"), ("conv2d_4", "conv2d_2")]
+            .iter()
+            .map(|(a, b)| (paths(&[a])[0].clone(), paths(&[b])[0].clone()))
+            .collect();
+        assert_eq!(renames, expected);
+    }
+
+    #[test]
+    fn layer_prefixes_end_at_each_key() {
+        let path = "_layer_checkpoint_dependencies/seq/_layer_checkpoint_dependencies/dense_2/cell";
+        let prefixes: Vec<&str> = layer_prefixes(path).collect();
+        assert_eq!(
+            prefixes,
+            [
+                "_layer_checkpoint_dependencies/seq",
+                "_layer_checkpoint_dependencies/seq/_layer_checkpoint_dependencies/dense_2",
+            ]
+        );
+        assert_eq!(layer_prefixes("layers/dense").count(), 0);
+    }
+
+    #[test]
+    fn tf_keras_2_14_keys_are_left_alone() {
+        let model = functional(&[("Conv2D", "a"), ("Conv2D", "b"), ("Conv2D", "c")]);
+        let stored = paths(&["conv2d", "conv2d_1", "conv2d_2"]);
+        assert!(tfk213_renames(&model, &stored).is_empty());
+        // One layer per class: both numberings agree, nothing to rename.
+        let model = functional(&[("Conv2D", "a"), ("Dense", "b")]);
+        assert!(tfk213_renames(&model, &paths(&["conv2d", "dense"])).is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! Reports: what the user sees, as text for people and JSON for machines.
 
 pub mod check;
+pub mod compat;
 pub mod diff;
 pub mod formula;
 pub mod inspect;

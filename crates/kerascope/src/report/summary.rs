@@ -97,7 +97,12 @@ pub fn document<'a>(
             .iter()
             .map(|r| layer_entry(r, summary.weights_unknown))
             .collect(),
-        total_params: (!summary.weights_unknown).then_some(summary.total_params),
+        // The count `check` prints: null when it overflows u64 (a hostile shape) or when the
+        // weights are stored in a form not read.
+        total_params: analysis
+            .file
+            .stored_params()
+            .filter(|_| !summary.weights_unknown),
         trainable_params: trainability_known.then_some(summary.trainable_params),
         non_trainable_params: trainability_known.then_some(summary.non_trainable_params),
         optimizer_params: summary.optimizer_params,

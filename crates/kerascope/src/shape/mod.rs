@@ -195,8 +195,9 @@ fn apply(layer: &Layer, dialect: Dialect, inputs: &[Shape], stored: StoredShapes
         };
         let mut result = rule.apply(cfg, inputs);
         let mut used = inputs.to_vec();
-        if needs_recovery(inputs, &result)
-            && let Some((shape, output)) = recover_input(rule, cfg, &stored(&layer.name))
+        if needs_recovery(&result)
+            && let Some((shape, output)) =
+                recover_input(rule, cfg, &stored(&layer.name), single_input(inputs))
         {
             input_recovered = true;
             used = vec![shape];
@@ -224,21 +225,54 @@ fn apply(layer: &Layer, dialect: Dialect, inputs: &[Shape], stored: StoredShapes
 }
 
 /// The rule could not size every weight because the input shape is unknown.
-fn needs_recovery(inputs: &[Shape], result: &Result<RuleOutput, RuleError>) -> bool {
+fn needs_recovery(result: &Result<RuleOutput, RuleError>) -> bool {
     match result {
         Err(RuleError::UnknownInput(_)) => true,
-        Ok(output) => inputs.is_empty() && output.weights.iter().any(|w| w.shape.is_none()),
+        // Some weight unsized: no input at all, or one whose sizing dimension is hidden
+        // (Flatten after a Lambda without output_shape gives `(None, None)`).
+        Ok(output) => output.weights.iter().any(|w| w.shape.is_none()),
         Err(_) => false,
     }
 }
 
+/// The one input of a single-input call, when its rank is known.
+fn single_input(inputs: &[Shape]) -> Option<&Shape> {
+    match inputs {
+        [one] if !one.is_empty() => Some(one),
+        _ => None,
+    }
+}
+
+/// A candidate input: `hint` (the input as far as the config tells, rank included) with `d`
+/// on the channel axis, or, without a hint, a shape of `rank` holding only `d` there.
+fn candidate(hint: Option<&Shape>, rank: usize, channel_axis: usize, d: u64) -> Option<Shape> {
+    match hint {
+        Some(known) if known.len() != rank => None,
+        Some(known) => match known[channel_axis] {
+            Some(k) if k != d => None,
+            _ => {
+                let mut shape = known.clone();
+                shape[channel_axis] = Some(d);
+                Some(shape)
+            }
+        },
+        None => {
+            let mut shape: Shape = vec![None; rank];
+            shape[channel_axis] = Some(d);
+            Some(shape)
+        }
+    }
+}
+
 /// Tries the inputs the stored tensors suggest — each stored dimension as the channel axis
-/// (last, or first for channels_first), at each rank — and keeps one only when it makes
-/// every expected shape equal the stored ones, and every candidate that does agrees.
+/// (last, or first for channels_first), at each rank, or only at the rank of a known input
+/// with its known dimensions kept — and keeps one only when it makes every expected shape
+/// equal the stored ones, and every candidate that does agrees.
 fn recover_input(
     rule: &dyn crate::layers::LayerRule,
     cfg: LayerCfg<'_>,
     stored: &[Vec<u64>],
+    hint: Option<&Shape>,
 ) -> Option<(Shape, RuleOutput)> {
     if stored.is_empty() {
         return None;
@@ -252,8 +286,9 @@ fn recover_input(
     for &d in dims.iter().take(64) {
         for rank in 2..=5usize {
             for channel_axis in [rank - 1, 1] {
-                let mut shape: Shape = vec![None; rank];
-                shape[channel_axis] = Some(d);
+                let Some(shape) = candidate(hint, rank, channel_axis, d) else {
+                    continue;
+                };
                 let Ok(output) = rule.apply(cfg, std::slice::from_ref(&shape)) else {
                     continue;
                 };

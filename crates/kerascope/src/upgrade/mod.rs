@@ -1,0 +1,255 @@
+//! `upgrade`: a copy of a Keras 2 / tf.keras legacy `.h5` model that Keras 3 loads with
+//! `safe_mode=True`, where [`crate::compat`] finds only fixable blockers: the config rewritten
+//! as Keras 3 expects it, every weight byte left where it was.
+//!
+//! The copy is a legacy HDF5 model written with a pure-Rust HDF5 writer: the rewritten
+//! `model_config`, the input's `layer_names`, `weight_names` and every weight's bytes as stored.
+//! `training_config` and optimizer state are left out: Keras 2 losses and optimizers do not
+//! compile in Keras 3.
+
+pub mod rewrite;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::analysis::analyze_with_limits;
+use crate::audit::Severity;
+use crate::compat::{Target, Verdict, assess};
+use crate::container::hdf5::DataLocation;
+use crate::format::{Format, KerasFile, Tensor, TensorRole, read_path};
+use crate::limits::Limits;
+use hdf5_pure::AttrValue;
+
+/// What `upgrade` did, or why it would not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Upgrade {
+    /// The config changes made, one line each.
+    pub changes: Vec<String>,
+}
+
+/// Why a file is not upgraded.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    Read(#[from] crate::Error),
+    #[error("only legacy .h5 full models are upgraded so far (this file is: {0})")]
+    Format(&'static str),
+    #[error("the file has security findings ({0}): not upgraded unless --allow-findings")]
+    Findings(String),
+    #[error("Keras 3 would still refuse it, and rewriting would change what it computes:\n{0}")]
+    NotFixable(String),
+    #[error("the rewritten config still does not load: {0}")]
+    StillFails(String),
+    #[error("{0}")]
+    Write(String),
+    #[error("the copy is a legacy HDF5 model: name it .h5 (.keras output is not written yet)")]
+    OutputName,
+}
+
+/// Writes `output`, a copy of `input` that Keras 3 loads.
+pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgrade, Refusal> {
+    let name = output.to_string_lossy();
+    if !(name.ends_with(".h5") || name.ends_with(".hdf5")) {
+        return Err(Refusal::OutputName);
+    }
+    let limits = Limits::default();
+    let file = read_path(input, &limits)?;
+    if file.format != Format::LegacyH5Full {
+        return Err(Refusal::Format(file.format.describe()));
+    }
+    let analysis = analyze_with_limits(file, &limits);
+    let security: Vec<&str> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.code.starts_with('S') && f.severity >= Severity::Error)
+        .map(|f| f.code)
+        .collect();
+    if !security.is_empty() && !allow_findings {
+        return Err(Refusal::Findings(security.join(", ")));
+    }
+    let mut file = analysis.file;
+    let before = assess(&file, output, Target::Keras3);
+    let blocking: Vec<String> = before
+        .blockers
+        .iter()
+        .filter(|b| !b.fixable)
+        .map(|b| {
+            format!(
+                "  {} {}: {} ({})",
+                b.code.as_str(),
+                b.layer.as_deref().unwrap_or("-"),
+                b.message,
+                b.fix
+            )
+        })
+        .collect();
+    if !blocking.is_empty() {
+        return Err(Refusal::NotFixable(blocking.join("\n")));
+    }
+    let Some(config) = file.model_config.as_mut() else {
+        return Err(Refusal::Format("a file without a model config"));
+    };
+    let changes = rewrite::for_keras3(config);
+    let after = assess(&file, output, Target::Keras3);
+    if after.verdict != Verdict::Loads {
+        let first = after
+            .blockers
+            .first()
+            .map(|b| b.message.clone())
+            .unwrap_or_default();
+        return Err(Refusal::StillFails(first));
+    }
+    let json = serde_json::to_string(
+        file.model_config
+            .as_ref()
+            .unwrap_or(&serde_json::Value::Null),
+    )
+    .map_err(|e| Refusal::Write(e.to_string()))?;
+    write_copy(input, output, &file, json)?;
+    Ok(Upgrade { changes })
+}
+
+/// A legacy HDF5 model written afresh: the root attributes Keras reads, `model_weights` with
+/// `layer_names`, each layer's `weight_names` and datasets holding the input's bytes.
+/// (Editing the input in place was tried first: HDF5 1.8-era object headers, which most Keras 2
+/// files have, cannot always be rewritten in place.)
+fn write_copy(
+    input: &Path,
+    output: &Path,
+    file: &KerasFile,
+    config: String,
+) -> Result<(), Refusal> {
+    let failed = |what: &str, e: &dyn std::fmt::Display| {
+        Refusal::Write(format!("{}: {what}: {e}", output.display()))
+    };
+    let source = std::fs::File::open(input).map_err(|e| failed("reading the input", &e))?;
+    let mut builder = hdf5_pure::FileBuilder::new();
+    builder.set_attr("model_config", AttrValue::String(config));
+    let version = file.keras_version.clone().unwrap_or_default();
+    let backend = file.backend.clone().unwrap_or_else(|| "tensorflow".into());
+    builder.set_attr("keras_version", AttrValue::String(version.clone()));
+    builder.set_attr("backend", AttrValue::String(backend.clone()));
+    let mut weights = builder.create_group("model_weights");
+    weights.set_attr("layer_names", string_array(&file.layer_names));
+    weights.set_attr("keras_version", AttrValue::String(version));
+    weights.set_attr("backend", AttrValue::String(backend));
+    for layer in &file.layer_names {
+        let prefix = format!("model_weights/{layer}/");
+        let tensors: Vec<&Tensor> = file
+            .tensors_of(TensorRole::Layer)
+            .filter(|t| t.layer.as_deref() == Some(layer.as_str()) && t.path.starts_with(&prefix))
+            .collect();
+        let mut tree = Tree::default();
+        let mut names = Vec::with_capacity(tensors.len());
+        for t in tensors {
+            let name = &t.path[prefix.len()..];
+            let data = tensor_data(&source, t).map_err(|e| failed(&t.path, &e))?;
+            names.push(name.to_string());
+            tree.insert(name, t, data);
+        }
+        let mut group = weights.create_group(layer);
+        group.set_attr("weight_names", string_array(&names));
+        tree.write(&mut group).map_err(|e| failed(layer, &e))?;
+        weights.add_group(group.finish());
+    }
+    builder.add_group(weights.finish());
+    builder
+        .write(output)
+        .map_err(|e| failed("writing the copy", &e))
+}
+
+/// Keras stores name lists as arrays of strings; an empty one as an empty float array.
+fn string_array(names: &[String]) -> AttrValue {
+    if names.is_empty() {
+        AttrValue::F64Array(Vec::new())
+    } else {
+        AttrValue::StringArray(names.to_vec())
+    }
+}
+
+fn tensor_data(source: &std::fs::File, t: &Tensor) -> Result<Vec<u8>, String> {
+    use crate::container::source::RangeRead;
+    match &t.location {
+        DataLocation::Compact(bytes) => Ok(bytes.clone()),
+        DataLocation::Contiguous { offset, size } => {
+            let len = usize::try_from(*size).map_err(|_| "too large".to_string())?;
+            let mut buf = vec![0u8; len];
+            source
+                .read_exact_at(*offset, &mut buf)
+                .map_err(|e| e.to_string())?;
+            Ok(buf)
+        }
+        DataLocation::Unwritten => {
+            let n = t.elements().ok_or("size overflows")?;
+            let size = crate::container::hdf5::dtype_size(&t.dtype).ok_or("unknown dtype")?;
+            let len = n
+                .checked_mul(size)
+                .and_then(|l| usize::try_from(l).ok())
+                .ok_or("too large")?;
+            Ok(vec![0u8; len])
+        }
+        DataLocation::Chunked | DataLocation::Unknown => {
+            Err("chunked or unlocated data is not copied".into())
+        }
+    }
+}
+
+fn datatype(dtype: &str) -> Option<hdf5_pure::Datatype> {
+    Some(match dtype {
+        "float32" => hdf5_pure::make_f32_type(),
+        "float64" => hdf5_pure::make_f64_type(),
+        "int8" => hdf5_pure::make_i8_type(),
+        "int16" => hdf5_pure::make_i16_type(),
+        "int32" => hdf5_pure::make_i32_type(),
+        "int64" => hdf5_pure::make_i64_type(),
+        "uint8" => hdf5_pure::make_u8_type(),
+        "uint16" => hdf5_pure::make_u16_type(),
+        "uint32" => hdf5_pure::make_u32_type(),
+        "uint64" => hdf5_pure::make_u64_type(),
+        _ => return None,
+    })
+}
+
+/// The groups a layer's weight names make (`lstm/lstm_cell/kernel:0`).
+#[derive(Default)]
+struct Tree {
+    groups: std::collections::BTreeMap<String, Tree>,
+    datasets: Vec<(String, Vec<u64>, String, Vec<u8>)>,
+}
+
+impl Tree {
+    fn insert(&mut self, name: &str, t: &Tensor, data: Vec<u8>) {
+        match name.split_once('/') {
+            Some((group, rest)) => self
+                .groups
+                .entry(group.to_string())
+                .or_default()
+                .insert(rest, t, data),
+            None => self
+                .datasets
+                .push((name.to_string(), t.shape.clone(), t.dtype.clone(), data)),
+        }
+    }
+
+    fn write(self, group: &mut hdf5_pure::GroupBuilder) -> Result<(), String> {
+        for (name, shape, dtype, data) in self.datasets {
+            let kind =
+                datatype(&dtype).ok_or_else(|| format!("{name}: dtype {dtype} not written"))?;
+            let elements = shape
+                .iter()
+                .try_fold(1u64, |a, &d| a.checked_mul(d))
+                .ok_or("size overflows")?;
+            group
+                .create_dataset(&name)
+                .with_raw_data(kind, data, elements)
+                .with_shape(&shape);
+        }
+        for (name, tree) in self.groups {
+            let mut child = group.create_group(&name);
+            tree.write(&mut child)?;
+            group.add_group(child.finish());
+        }
+        Ok(())
+    }
+}

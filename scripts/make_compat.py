@@ -1,0 +1,608 @@
+"""Fixtures and knowledge for `kerascope compat`: what Keras 3.15.1 and tf_keras 2.21 load.
+
+Run from the repository root with any Python; it runs itself in each venv:
+
+    python3 scripts/make_compat.py                 # writers, truth, knowledge
+    python3 scripts/make_compat.py --stage knowledge   # only src/compat/knowledge.json
+
+Venvs (see fixtures/README.md): /tmp/kvenv (keras 3.15.1, tf_keras 2.21.0, h5py 3.14.0),
+/tmp/tf213, /tmp/tf214, /tmp/tf215 (tensorflow-cpu 2.13.1 / 2.14.1 / 2.15.1, tf.keras bundled).
+
+Stages:
+- write (in each old venv, and tf_keras in /tmp/kvenv): tiny models in the forms old Keras
+  wrote, saved as legacy .h5 and (tf.keras >= 2.13) .keras, into fixtures/compat/.
+- edit (in /tmp/kvenv, h5py): forms no installable version writes (Keras 1 configs, CuDNN
+  layers, TensorFlowOpLayer), made by editing the config of a real tf.keras 2.15 file.
+- load (in /tmp/kvenv, each load in a fresh process): every fixture loaded by Keras 3.15.1 and by
+  tf_keras 2.21 (`load_model(path, compile=False)`, safe_mode default); the outcome and the error
+  text are fixtures/compat/truth.json, what the tests assert.
+- knowledge (in /tmp/kvenv): read from Keras itself what compat needs -> src/compat/knowledge.json.
+"""
+
+import argparse
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "fixtures", "compat")
+TRUTH = os.path.join(OUT, "truth.json")
+KNOWLEDGE = os.path.join(ROOT, "src", "compat", "knowledge.json")
+KVENV = "/tmp/kvenv/bin/python"
+OLD = {"tf213": "/tmp/tf213/bin/python", "tf214": "/tmp/tf214/bin/python", "tf215": "/tmp/tf215/bin/python"}
+
+
+# ---------------------------------------------------------------------------- write
+
+
+def build_models(keras, tf):
+    """name -> model, each tiny; the forms Keras 2 / tf.keras configs carry."""
+    L = keras.layers
+    models = {}
+
+    def seq(name, *layers):
+        models[name] = keras.Sequential(list(layers), name=name)
+
+    seq("lstm", L.Input((4, 3)), L.LSTM(2), L.Dense(1))  # time_major
+    seq("gru", L.Input((4, 3)), L.GRU(2))
+    seq("simple_rnn", L.Input((4, 3)), L.SimpleRNN(2))
+    seq("depthwise", L.Input((5, 5, 2)), L.DepthwiseConv2D(3), L.Flatten(), L.Dense(1))  # groups
+    seq("conv_bn", L.Input((6, 6, 1)), L.Conv2D(2, 3, kernel_regularizer=keras.regularizers.l2(0.01),
+                                                 kernel_constraint=keras.constraints.MaxNorm(2.0)),
+        L.BatchNormalization(), L.MaxPooling2D(), L.Dropout(0.1), L.Flatten(), L.Dense(2, activation="softmax"))
+    seq("bidirectional", L.Input((4, 3)), L.Bidirectional(L.LSTM(2)))
+    seq("time_distributed", L.Input((4, 3)), L.TimeDistributed(L.Dense(2)))
+    seq("embedding", L.Input((5,)), L.Embedding(10, 2, input_length=5), L.GlobalAveragePooling1D())
+    seq("lambda", L.Input((3,)), L.Lambda(lambda x: x * 2.0), L.Dense(1))
+    seq("dense_init", L.Input((3,)), L.Dense(2, kernel_initializer=keras.initializers.VarianceScaling(2.0),
+                                             bias_initializer=keras.initializers.Constant(0.1),
+                                             kernel_regularizer=keras.regularizers.l1_l2(0.01, 0.01),
+                                             activity_regularizer="l2"))
+    seq("conv1d_pool", L.Input((8, 2)), L.Conv1D(2, 3, padding="same"), L.MaxPooling1D(), L.Flatten(), L.Dense(1))
+    if hasattr(L, "ThresholdedReLU"):
+        seq("thresholded_relu", L.Input((3,)), L.Dense(2), L.ThresholdedReLU(0.5))
+    if hasattr(L, "LocallyConnected1D"):
+        seq("locally_connected", L.Input((6, 2)), L.LocallyConnected1D(2, 3), L.Flatten(), L.Dense(1))
+
+    inp = keras.Input((3,), name="x")
+    h = L.Dense(4, activation="relu")(inp)
+    out = L.Dense(1)(L.concatenate([h, inp]))
+    models["functional"] = keras.Model(inp, out, name="functional")
+
+    inp = keras.Input((4, 3))
+    models["tf_op"] = keras.Model(inp, L.Dense(1)(tf.nn.relu(inp) * 2.0), name="tf_op")
+
+    enc_in = keras.Input((4, 3))
+    _, sh, sc = L.LSTM(2, return_state=True)(enc_in)
+    dec_in = keras.Input((4, 3))
+    dec = L.LSTM(2)(dec_in, initial_state=[sh, sc])
+    models["initial_state"] = keras.Model([enc_in, dec_in], L.Dense(1)(dec), name="initial_state")
+
+    inner = keras.Sequential([L.Input((3,)), L.Dense(2)], name="inner")
+    inp = keras.Input((3,))
+    models["nested"] = keras.Model(inp, L.Dense(1)(inner(inp)), name="nested")
+
+    q = keras.Input((4, 2))
+    models["mha"] = keras.Model(q, L.MultiHeadAttention(num_heads=1, key_dim=2)(q, q), name="mha")
+    return models
+
+
+def stage_write(tag):
+    import numpy as np
+
+    if tag == "tfk":
+        import tensorflow as tf
+        import tf_keras as keras
+    else:
+        import tensorflow as tf
+
+        keras = tf.keras
+    os.makedirs(OUT, exist_ok=True)
+    for name, model in build_models(keras, tf).items():
+        keras.utils.set_random_seed(1)
+        model.set_weights([np.round(np.random.default_rng(1).normal(size=w.shape), 3).astype(w.dtype)
+                           for w in model.get_weights()])
+        model.save(os.path.join(OUT, f"{tag}_{name}.h5"))
+        if tag != "tfk":
+            model.save(os.path.join(OUT, f"{tag}_{name}.keras"))
+    if tag == "tf215":
+        # Mixed precision: each layer's dtype is saved as a Policy object.
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        model = keras.Sequential([keras.layers.Input((3,)), keras.layers.Dense(2)], name="mixed_precision")
+        keras.mixed_precision.set_global_policy("float32")
+        model.save(os.path.join(OUT, f"{tag}_mixed_precision.h5"))
+        model.save(os.path.join(OUT, f"{tag}_mixed_precision.keras"))
+
+
+# ---------------------------------------------------------------------------- edit
+
+# Forms no installable version writes: a real tf.keras 2.15 file with its config edited.
+def _edit(src, dst, edit_config, version=None):
+    import shutil
+
+    import h5py
+
+    shutil.copy(os.path.join(OUT, src), os.path.join(OUT, dst))
+    with h5py.File(os.path.join(OUT, dst), "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        edit_config(config)
+        f.attrs["model_config"] = json.dumps(config)
+        if version:
+            f.attrs["keras_version"] = version
+
+
+def _layers(config):
+    return config["config"]["layers"]
+
+
+def stage_edit():
+    def cudnn(config):
+        lstm = _layers(config)[1]
+        lstm["class_name"] = "CuDNNLSTM"
+        keep = ("name", "trainable", "dtype", "units", "kernel_initializer", "recurrent_initializer",
+                "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
+                "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint",
+                "bias_constraint", "return_sequences", "return_state", "go_backwards", "stateful")
+        lstm["config"] = {k: v for k, v in lstm["config"].items() if k in keep}
+
+    def tensorflow_op_layer(config):
+        for layer in _layers(config):
+            if layer["class_name"] == "TFOpLambda" and layer["config"]["function"] == "nn.relu":
+                layer["class_name"] = "TensorFlowOpLayer"
+                layer["config"] = {"name": layer["config"]["name"], "trainable": True, "dtype": "float32",
+                                   "node_def": {"name": "Relu", "op": "Relu", "input": ["input_1"],
+                                                "attr": {"T": {"type": "DT_FLOAT"}}},
+                                   "constants": {}}
+
+    def keras1_dense(config):
+        # Keras 1.2 wrote Dense(output_dim=..., init=...) with input_dim, no InputLayer.
+        layers = _layers(config)
+        dense = layers[1]
+        dense["config"] = {"name": dense["config"]["name"], "trainable": True, "output_dim": 2,
+                           "input_dim": 3, "batch_input_shape": [None, 3], "input_dtype": "float32",
+                           "init": "glorot_uniform", "activation": "linear", "bias": True,
+                           "W_regularizer": None, "b_regularizer": None, "activity_regularizer": None,
+                           "W_constraint": None, "b_constraint": None}
+        config["config"]["layers"] = [dense]
+
+    def old_initializer(config):
+        # Keras 2.0-2.2: initializers as {"class_name": "VarianceScaling", ...} with the old
+        # distribution name "normal", regularizers as L1L2 objects.
+        dense = _layers(config)[1]["config"]
+        dense["kernel_initializer"] = {"class_name": "VarianceScaling",
+                                       "config": {"scale": 1.0, "mode": "fan_avg", "distribution": "normal",
+                                                  "seed": None}}
+        dense["kernel_regularizer"] = {"class_name": "L1L2", "config": {"l1": 0.0, "l2": 0.01}}
+
+    def string_initializer(config):
+        dense = _layers(config)[1]["config"]
+        dense["kernel_initializer"] = "glorot_uniform"
+        dense["bias_initializer"] = "zeros"
+
+    def initializer_dtype(config):
+        # tf.keras of TensorFlow 1.x wrote the dtype into initializer configs.
+        dense = _layers(config)[1]["config"]
+        dense["kernel_initializer"] = {"class_name": "GlorotUniform", "config": {"seed": None, "dtype": "float32"}}
+        dense["bias_initializer"] = {"class_name": "Zeros", "config": {"dtype": "float32"}}
+
+    def unknown_activation(config):
+        _layers(config)[1]["config"]["activation"] = "swishy"
+
+    _edit("tf215_dense_init.h5", "edit_initializer_dtype.h5", initializer_dtype, "2.2.4-tf")
+    _edit("tf215_dense_init.h5", "edit_unknown_activation.h5", unknown_activation, "2.4.0")
+    _edit("tf215_lstm.h5", "edit_cudnn_lstm.h5", cudnn, "2.2.4")
+    _edit("tf215_tf_op.h5", "edit_tensorflow_op_layer.h5", tensorflow_op_layer, "2.3.0-tf")
+    _edit("tf215_dense_init.h5", "edit_keras1_dense.h5", keras1_dense, "1.2.2")
+    _edit("tf215_dense_init.h5", "edit_old_initializer.h5", old_initializer, "2.1.6")
+    _edit("tf215_dense_init.h5", "edit_string_initializer.h5", string_initializer, "2.2.4")
+
+
+# ---------------------------------------------------------------------------- load
+
+# One process per loader, loading every file in turn (a session cleared between files): a
+# process per file would import TensorFlow 260 times.
+LOADER = r"""
+import json, os, sys, warnings
+warnings.filterwarnings("ignore")
+which, paths = sys.argv[1], sys.argv[2:]
+if which == "keras3":
+    import keras
+else:
+    import tf_keras as keras
+for path in paths:
+    keras.backend.clear_session()
+    try:
+        model = keras.models.load_model(path, compile=False)
+        result = {"loaded": True, "count_params": int(model.count_params())}
+    except BaseException as e:
+        result = {"loaded": False, "error": f"{type(e).__name__}: {e}"[:600]}
+    print("RESULT " + json.dumps([os.path.basename(path), result]), flush=True)
+"""
+
+
+def load_all(which, paths):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    return subprocess.Popen([KVENV, "-c", LOADER, which, *paths], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env)
+
+
+def stage_load():
+    paths = [os.path.join(OUT, n) for n in sorted(os.listdir(OUT)) if n.endswith((".h5", ".keras"))]
+    procs = {which: load_all(which, paths) for which in ("keras3", "tf_keras")}
+    truth = {os.path.basename(p): {} for p in paths}
+    for which, proc in procs.items():
+        out, _ = proc.communicate(timeout=1800)
+        for line in out.splitlines():
+            if line.startswith("RESULT "):
+                name, result = json.loads(line[len("RESULT "):])
+                truth[name][which] = result
+    for name, t in truth.items():
+        for which in ("keras3", "tf_keras"):
+            t.setdefault(which, {"loaded": False, "error": "loader crashed"})
+    with open(TRUTH, "w") as f:
+        json.dump({"loaders": {"keras3": "keras 3.15.1", "tf_keras": "tf_keras 2.21.0"},
+                   "call": "load_model(path, compile=False)", "files": truth}, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+# ---------------------------------------------------------------------------- upgrade
+
+UPGRADED = os.path.join(OUT, "upgraded")
+UPGRADES = os.path.join(OUT, "upgrades.json")
+
+# Each model's weights as Keras holds them after loading: (shape, sha256 of the bytes), sorted
+# (Keras 3 and tf_keras may list a model's variables in another order).
+WEIGHTS = r"""
+import hashlib, json, os, sys, warnings
+warnings.filterwarnings("ignore")
+which, paths = sys.argv[1], sys.argv[2:]
+if which == "keras3":
+    import keras
+else:
+    import tf_keras as keras
+for path in paths:
+    keras.backend.clear_session()
+    try:
+        model = keras.models.load_model(path, compile=False)
+        weights = sorted([list(w.shape), hashlib.sha256(w.tobytes()).hexdigest()] for w in model.get_weights())
+        result = {"loaded": True, "count_params": int(model.count_params()), "weights": weights}
+    except BaseException as e:
+        result = {"loaded": False, "error": f"{type(e).__name__}: {e}"[:600]}
+    print("RESULT " + json.dumps([os.path.basename(path), result]), flush=True)
+"""
+
+
+def _weights(which, paths):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    out = subprocess.run([KVENV, "-c", WEIGHTS, which, *paths], capture_output=True, text=True, env=env,
+                         timeout=1800).stdout
+    return dict(json.loads(l[len("RESULT "):]) for l in out.splitlines() if l.startswith("RESULT "))
+
+
+def stage_upgrade():
+    """`kerascope upgrade` (debug build) on every .h5 fixture tf_keras loads and Keras 3 refuses;
+    each copy loaded by Keras 3 and compared with tf_keras loading the original."""
+    import shutil
+
+    truth = json.load(open(TRUTH))["files"]
+    binary = os.path.join(ROOT, "target", "debug", "kerascope")
+    shutil.rmtree(UPGRADED, ignore_errors=True)
+    os.makedirs(UPGRADED)
+    candidates = sorted(n for n, t in truth.items() if n.endswith(".h5") and t["tf_keras"]["loaded"]
+                        and not t["keras3"]["loaded"])
+    results, written = {}, []
+    for name in candidates:
+        out = subprocess.run([binary, "upgrade", os.path.join(OUT, name), "-o", os.path.join(UPGRADED, name)],
+                             capture_output=True, text=True)
+        results[name] = {"upgraded": out.returncode == 0}
+        if out.returncode == 0:
+            written.append(name)
+        else:
+            results[name]["refused"] = out.stderr.strip()[:300]
+    originals = _weights("tf_keras", [os.path.join(OUT, n) for n in written])
+    upgraded = _weights("keras3", [os.path.join(UPGRADED, n) for n in written])
+    for name in written:
+        k3, tfk = upgraded.get(name, {"loaded": False}), originals.get(name, {"loaded": False})
+        results[name]["keras3_loads_upgraded"] = k3["loaded"]
+        results[name]["error"] = k3.get("error")
+        results[name]["count_params"] = k3.get("count_params")
+        results[name]["tf_keras_count_params"] = tfk.get("count_params")
+        results[name]["same_weights"] = k3.get("weights") is not None and k3.get("weights") == tfk.get("weights")
+    with open(UPGRADES, "w") as f:
+        json.dump({"tool": "target/debug/kerascope upgrade", "loader": "keras 3.15.1 load_model(compile=False)",
+                   "compared_with": "tf_keras 2.21.0 loading the original", "files": results},
+                  f, indent=1, sort_keys=True)
+        f.write("\n")
+    ok = sum(1 for r in results.values() if r.get("keras3_loads_upgraded") and r.get("same_weights"))
+    print(f"upgraded {len(written)} of {len(candidates)}; Keras 3 loads with the same weights: {ok}")
+
+
+# ---------------------------------------------------------------------------- knowledge
+
+
+def _own_source(fn):
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
+
+
+POP = re.compile(r"""(?:kwargs|config)\.pop\(\s*["'](\w+)["']""")
+DEL = re.compile(r"""del (?:kwargs|config)\[\s*["'](\w+)["']\s*\]""")
+# tf_keras' Lambda.from_config pops its keys through a helper named with them.
+HELPER_KEYS = re.compile(r"_parse_function_from_config\(([^)]*)\)", re.S)
+ALLOWED_SET = re.compile(r"allowed_kwargs\s*=\s*\{([^}]*)\}", re.S)
+
+
+def _json_default(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (tuple, list)) and all(isinstance(v, (int, float, str)) or v is None for v in value):
+        return list(value)
+    return "<object>"
+
+
+def signature_facts(cls, base):
+    """What the class's from_config -> __init__ chain accepts without raising.
+
+    `accepts`: the named parameters of each __init__ up the MRO while they pass **kwargs on, the
+    keys an __init__ or from_config pops, and the base Layer's own allowed keywords (None when
+    **kwargs leaves Keras' layer base: anything goes). `required`: parameters with no default.
+    `defaults`: JSON-able defaults (what a dropped argument meant when it was left alone)."""
+    keys, required, defaults = set(), set(), {}
+    own_init = True  # only the class's own __init__ can miss an argument: parents get theirs from it
+    for klass in cls.__mro__:
+        if "from_config" in vars(klass):
+            src = _own_source(vars(klass)["from_config"])
+            keys.update(POP.findall(src))
+            keys.update(DEL.findall(src))
+            for args in HELPER_KEYS.findall(src):
+                keys.update(re.findall(r"""["'](\w+)["']""", args))
+        init = vars(klass).get("__init__")
+        if init is None:
+            continue
+        src = _own_source(init)
+        keys.update(POP.findall(src))
+        keys.update(DEL.findall(src))
+        m = ALLOWED_SET.search(src)
+        if m:
+            keys.update(re.findall(r"""["'](\w+)["']""", m.group(1)))
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            return {"accepts": None, "required": [], "defaults": {}}
+        var_kw = False
+        for p in params:
+            if p.kind == p.VAR_KEYWORD:
+                var_kw = True
+            elif p.kind != p.VAR_POSITIONAL and p.name != "self":
+                keys.add(p.name)
+                if p.default is p.empty:
+                    if own_init:
+                        required.add(p.name)
+                else:
+                    defaults.setdefault(p.name, _json_default(p.default))
+        own_init = False
+        if not var_kw or klass is base:
+            return {"accepts": sorted(keys), "required": sorted(required - set(defaults)),
+                    "defaults": defaults}
+    return {"accepts": None, "required": sorted(required - set(defaults)), "defaults": defaults}
+
+
+def knowledge_for(layers_ns, base, extra):
+    out = {}
+    names = {n: v for n, v in vars(layers_ns).items() if inspect.isclass(v) and issubclass(v, base)}
+    names.update(extra)
+    for name, cls in sorted(names.items()):
+        out[name] = signature_facts(cls, base)
+    return out
+
+
+def stage_knowledge():
+    import importlib
+
+    import keras
+    import tf_keras
+    from keras.src import layers as k3_layers
+    from keras.src import models as k3_models
+    from keras.src.layers.layer import Layer as K3Layer
+
+    tfk_base = importlib.import_module("tf_keras.src.engine.base_layer").Layer
+    tfk_layers = importlib.import_module("tf_keras.src.layers")
+    tfk_models = importlib.import_module("tf_keras.src.models")
+    from keras.src.saving import serialization_lib
+
+    k3 = knowledge_for(k3_layers, K3Layer, {"InputLayer": k3_layers.InputLayer,
+                                            "Functional": k3_models.Functional,
+                                            "Model": k3_models.Model, "Sequential": k3_models.Sequential})
+    tfk_extra = {"Functional": importlib.import_module("tf_keras.src.engine.functional").Functional,
+                 "Model": tfk_models.Model, "Sequential": tfk_models.Sequential}
+    tfk = knowledge_for(tfk_layers, tfk_base, tfk_extra)
+
+    # Wrappers whose from_config deserializes the wrapped layer with serialization_lib (needs a
+    # "module" to find a built-in class): read from each from_config's source.
+    def nested_new_style(ns, names):
+        found = {}
+        for name in names:
+            cls = getattr(ns, name, None)
+            if cls is None:
+                continue
+            for klass in cls.__mro__:
+                fc = vars(klass).get("from_config")
+                if fc is None:
+                    continue
+                src = _own_source(fc)
+                keys = re.findall(r"""config(?:\.pop\(|\[)\s*["'](layer|backward_layer|cell|cells)["']""", src)
+                if keys and "serialization_lib.deserialize_keras_object" in src:
+                    found[name] = sorted(set(keys))
+                break
+        return found
+
+    wrappers = nested_new_style(k3_layers, sorted(k3))
+
+    # Names the legacy module-less path resolves: keras.src.layers' namespace + the models.
+    def public_modules(root_mod, prefix):
+        mods = set()
+        base = os.path.dirname(root_mod.__file__)
+        for dirpath, _, files in os.walk(base):
+            for fn in files:
+                if fn.endswith(".py") and not fn.endswith("_test.py"):
+                    rel = os.path.relpath(os.path.join(dirpath, fn[:-3]), base)
+                    mod = prefix + "." + rel.replace(os.sep, ".")
+                    mods.add(mod[:-len(".__init__")] if mod.endswith(".__init__") else mod)
+        return sorted(mods)
+
+    import keras.src as k3src
+
+    # A Keras <= 2.3 Sequential config has no InputLayer: its first layer carries
+    # batch_input_shape, which Keras 3's legacy loader passes on as input_shape, so the model
+    # gets one dimension too many. Which layers refuse that (the arguments and nominal input
+    # shapes are ours; the outcome is Keras 3's):
+    probes = {
+        "Dense": ({"units": 1}, (3,)), "Embedding": ({"input_dim": 5, "output_dim": 2}, (3,)),
+        "Conv1D": ({"filters": 1, "kernel_size": 1}, (4, 2)),
+        "Conv2D": ({"filters": 1, "kernel_size": 1}, (4, 4, 1)),
+        "Conv3D": ({"filters": 1, "kernel_size": 1}, (4, 4, 4, 1)),
+        "Conv2DTranspose": ({"filters": 1, "kernel_size": 1}, (4, 4, 1)),
+        "SeparableConv2D": ({"filters": 1, "kernel_size": 1}, (4, 4, 1)),
+        "DepthwiseConv2D": ({"kernel_size": 1}, (4, 4, 1)),
+        "LSTM": ({"units": 1}, (4, 2)), "GRU": ({"units": 1}, (4, 2)), "SimpleRNN": ({"units": 1}, (4, 2)),
+        "MaxPooling1D": ({}, (4, 2)), "MaxPooling2D": ({}, (4, 4, 1)), "AveragePooling2D": ({}, (4, 4, 1)),
+        "GlobalAveragePooling2D": ({}, (4, 4, 1)), "GlobalMaxPooling1D": ({}, (4, 2)),
+        "ZeroPadding2D": ({}, (4, 4, 1)), "UpSampling2D": ({}, (4, 4, 1)),
+        "Flatten": ({}, (3, 2)), "Dropout": ({"rate": 0.1}, (3,)), "Activation": ({"activation": "relu"}, (3,)),
+        "BatchNormalization": ({}, (3,)), "Reshape": ({"target_shape": (6,)}, (3, 2)),
+        "Permute": ({"dims": (2, 1)}, (3, 2)), "RepeatVector": ({"n": 2}, (3,)),
+    }
+    extra_dim_fails = []
+    for cls_name, (kwargs, shape) in sorted(probes.items()):
+        try:
+            layer = getattr(keras.layers, cls_name)(**kwargs)
+            model = keras.Sequential([keras.Input(batch_shape=(None, None) + tuple(shape)), layer])
+            model.count_params()
+        except Exception:
+            extra_dim_fails.append(cls_name)
+
+    def api_symbols(root, subs):
+        """Public names `module.Name` a config's module can resolve through (keras.layers.Dense)."""
+        out = set()
+        for sub in subs:
+            try:
+                mod = importlib.import_module(f"{root}.{sub}" if sub else root)
+            except ImportError:
+                continue
+            prefix = f"keras.{sub}" if sub else "keras"
+            out.update(f"{prefix}.{n}" for n, v in vars(mod).items() if inspect.isclass(v))
+        return sorted(out)
+
+    subs = ["", "layers", "models", "initializers", "regularizers", "constraints", "losses", "metrics",
+            "optimizers", "activations", "dtype_policies", "mixed_precision"]
+
+    # Classes whose __init__ turns `axis` into an int: the legacy H5 loader converts a one-item list,
+    # the .keras loader does not.
+    int_axis = sorted(n for n, c in vars(k3_layers).items() if inspect.isclass(c) and "__init__" in vars(c)
+                      and re.search(r"self\.axis = int\(axis\)", _own_source(c.__init__)))
+
+    # Initializers, regularizers, constraints, activations: the names each `get()` resolves
+    # (module-less configs), and each class's accepted config keys and qualified name (the
+    # "<class '...'> could not be deserialized properly" message names it).
+    from keras.src import activations, constraints, initializers, regularizers
+
+    objects = {}
+    for kind, mod in [("initializer", initializers), ("regularizer", regularizers), ("constraint", constraints)]:
+        entries = {}
+        for name, obj in sorted(mod.ALL_OBJECTS_DICT.items()):
+            if inspect.isclass(obj):
+                facts = signature_facts(obj, object)
+                entries[name] = {"accepts": facts["accepts"], "class": obj.__name__,
+                                 "qualname": f"{obj.__module__}.{obj.__name__}"}
+            else:
+                entries[name] = {"accepts": None, "class": name, "qualname": None}
+        objects[kind] = entries
+    objects["activation"] = {name: {"accepts": None, "class": name, "qualname": None}
+                             for name in sorted(activations.ALL_OBJECTS_DICT)}
+
+    # dtype policies saved as objects (tf.keras mixed precision wrote {"class_name": "Policy"}):
+    # which class names a legacy Dense config can carry, probed in Keras 3.
+    from keras.src.legacy.saving import saving_utils as legacy_saving_utils
+
+    dtype_policy_fails = []
+    for policy in ["Policy", "DTypePolicy", "FloatDTypePolicy"]:
+        config = {"class_name": "Dense", "config": {"name": "d", "units": 1,
+                                                     "dtype": {"class_name": policy, "config": {"name": "float32"}}}}
+        try:
+            legacy_saving_utils.model_from_config(config)
+        except Exception:
+            dtype_policy_fails.append(policy)
+
+    knowledge = {
+        "schema": "kerascope.compat-knowledge/1",
+        "generated_by": "scripts/make_compat.py",
+        "targets": {
+            "keras3": {
+                "version": keras.__version__,
+                "layers": k3,
+                "wrappers_needing_module": wrappers,
+                "modules": public_modules(k3src, "keras.src"),
+                "legacy_dropped_lambda_keys": list(importlib.import_module(
+                    "keras.src.legacy.saving.saving_utils").LAMBDA_DEP_ARGS),
+                "non_modeling_apis": sorted(getattr(serialization_lib, "NON_MODELING_APIS", [])),
+                "api": api_symbols("keras", subs),
+                "int_axis": int_axis,
+                "extra_dim_fails": extra_dim_fails,
+                "objects": objects,
+                "dtype_policy_fails": dtype_policy_fails,
+            },
+            "tf-keras": {
+                "version": tf_keras.__version__,
+                "layers": tfk,
+                "modules": public_modules(importlib.import_module("tf_keras.src"), "tf_keras.src"),
+                # tf_keras resolves a config's "keras.X" module as "tf_keras.X": named here as keras.X.
+                "api": api_symbols("tf_keras", subs),
+                "objects": {"activation": {
+                    name: {"accepts": None, "class": name, "qualname": None}
+                    for name, fn in sorted(vars(importlib.import_module("tf_keras.src.activations")).items())
+                    if inspect.isfunction(fn) and not name.startswith("_")}},
+            },
+        },
+    }
+    with open(KNOWLEDGE, "w") as f:
+        json.dump(knowledge, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("wrote", KNOWLEDGE, len(k3), "Keras 3 layers,", len(tfk), "tf_keras layers; wrappers:", wrappers)
+
+
+# ---------------------------------------------------------------------------- driver
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--stage", choices=["all", "write", "edit", "load", "knowledge", "upgrade"], default="all")
+    ap.add_argument("--tag")
+    args = ap.parse_args()
+    me = os.path.abspath(__file__)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    if args.stage == "write" and args.tag:
+        return stage_write(args.tag)
+    if args.stage in ("all", "write"):
+        for tag, py in [*OLD.items(), ("tfk", KVENV)]:
+            subprocess.run([py, me, "--stage", "write", "--tag", tag], check=True, env=env)
+    if args.stage == "edit":
+        return stage_edit()
+    if args.stage == "all":
+        subprocess.run([KVENV, me, "--stage", "edit"], check=True, env=env)
+    if args.stage in ("all", "load"):
+        stage_load()
+    if args.stage == "knowledge":
+        return stage_knowledge()
+    if args.stage == "upgrade":
+        return stage_upgrade()
+    if args.stage == "all":
+        subprocess.run([KVENV, me, "--stage", "knowledge"], check=True, env=env)
+
+
+if __name__ == "__main__":
+    main()
