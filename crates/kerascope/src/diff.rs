@@ -28,6 +28,7 @@ pub const SCHEMA: &str = "kerascope.diff/1";
 /// What changed from A to B.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ChangeKind {
     LayerAdded,
     LayerRemoved,

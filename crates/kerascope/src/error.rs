@@ -3,6 +3,7 @@
 
 /// Anything that stops a file from being read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),

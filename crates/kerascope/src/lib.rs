@@ -1,9 +1,24 @@
 //! kerascope: open Keras model files of every generation and tell the truth about them,
 //! without Python, TensorFlow or network access.
 //!
-//! The data flows one way: bytes → [`container`] (HDF5, zip) → [`format`] (one description
-//! of the file) → [`graph`] (normalized config) → [`shape`] (inferred shapes, through the
-//! [`layers`] rules) → [`audit`] (findings) → [`report`].
+//! Give it bytes ([`analyze_bytes`]), any [`RangeRead`] ([`analyze_reader`]: a remote
+//! object, a browser `Blob`) or a path ([`analyze_path`]); read the typed [`Analysis`], and
+//! build the summary, verification or comparison from it:
+//!
+//! ```
+//! let bytes = include_bytes!("../../../fixtures/tfk_sequential_basic.h5");
+//! let analysis = kerascope::analyze_bytes(bytes, &kerascope::Options::default())?;
+//! let summary = kerascope::summary::build(&analysis);
+//! // model.count_params() of tf_keras 2.21.0 (fixtures/truth/tfk_sequential_basic.h5.json)
+//! assert_eq!(summary.total_params, 276);
+//! # Ok::<(), kerascope::Error>(())
+//! ```
+//!
+//! The data flows one way: bytes → [`container`] (HDF5, zip) → [`mod@format`] (one
+//! description of the file) → [`graph`] (normalized config) → [`shape`] (inferred shapes,
+//! through the [`layers`] rules) → [`audit`] (findings) → [`summary`], [`verify`], [`diff`]
+//! (analyses, as data) → [`report`] (text and the JSON documents). [`model`] and [`text`]
+//! hold what every stage shares; no module depends back on one that depends on it.
 
 pub mod align;
 pub mod analysis;

@@ -12,6 +12,7 @@ pub type Shape = Vec<Dim>;
 /// tensors (Keras 1 split RNN gates, Keras 1 `th` kernel layouts, GRU `reset_after` default...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Dialect {
     /// Keras 0.x / 1.x (`output_dim`, `nb_filter`, `border_mode`, ...).
     Keras1,

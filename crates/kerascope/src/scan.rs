@@ -62,6 +62,7 @@ impl FileReport {
 
 /// What happened to one file.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Outcome {
     Analysed(Box<FileReport>),
     /// Could not be read (damaged, not Keras although named so, a limit hit, unreadable).

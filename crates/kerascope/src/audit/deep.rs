@@ -9,47 +9,47 @@ use crate::container::hdf5::DataLocation;
 use crate::container::source::Source;
 use crate::format::{KerasFile, Tensor, TensorRole};
 
-pub const NAN_OR_INF: RuleDoc = RuleDoc {
-    code: "D101",
-    name: "nan-or-inf",
-    severity: Severity::Error,
-    summary: "A weight tensor holds NaN or infinite values.",
-    why: "The model's outputs are NaN or infinite wherever those weights are used: training diverged, or the file was damaged.",
-    example: "dense: kernel holds 12 NaN and 0 infinite values of 100,352",
-    cves: &[],
-};
+super::findings! {
+    NAN_OR_INF = RuleDoc {
+        code: "D101",
+        name: "nan-or-inf",
+        severity: Severity::Error,
+        summary: "A weight tensor holds NaN or infinite values.",
+        why: "The model's outputs are NaN or infinite wherever those weights are used: training diverged, or the file was damaged.",
+        example: "dense: kernel holds 12 NaN and 0 infinite values of 100,352",
+        cves: &[],
+    };
 
-pub const ALL_ZERO: RuleDoc = RuleDoc {
-    code: "D102",
-    name: "all-zero",
-    severity: Severity::Warning,
-    summary: "A kernel, embedding or scale tensor is entirely zeros (biases and running means are not flagged).",
-    why: "The layer outputs nothing but its bias: the model was saved untrained, or its weights were wiped.",
-    example: "lstm: kernel (4096, 1024) is all zeros",
-    cves: &[],
-};
+    ALL_ZERO = RuleDoc {
+        code: "D102",
+        name: "all-zero",
+        severity: Severity::Warning,
+        summary: "A kernel, embedding or scale tensor is entirely zeros (biases and running means are not flagged).",
+        why: "The layer outputs nothing but its bias: the model was saved untrained, or its weights were wiped.",
+        example: "lstm: kernel (4096, 1024) is all zeros",
+        cves: &[],
+    };
 
-pub const DTYPE_ODDITY: RuleDoc = RuleDoc {
-    code: "D103",
-    name: "dtype-oddity",
-    severity: Severity::Info,
-    summary: "A weight stored in an unusual dtype (float64, strings, compound types).",
-    why: "Keras casts it on load; twice the memory for float64, or a file not written by Keras.",
-    example: "dense: kernel is float64",
-    cves: &[],
-};
+    DTYPE_ODDITY = RuleDoc {
+        code: "D103",
+        name: "dtype-oddity",
+        severity: Severity::Info,
+        summary: "A weight stored in an unusual dtype (float64, strings, compound types).",
+        why: "Keras casts it on load; twice the memory for float64, or a file not written by Keras.",
+        example: "dense: kernel is float64",
+        cves: &[],
+    };
 
-pub const NOT_READ: RuleDoc = RuleDoc {
-    code: "D104",
-    name: "data-not-checked",
-    severity: Severity::Info,
-    summary: "Tensors whose data the deep check does not read (chunked or filtered layouts, weights in .npz).",
-    why: "Their values were not checked for NaN, infinities or zeros.",
-    example: "3 chunked tensors (1,234,567 values) not checked",
-    cves: &[],
-};
-
-pub const DOCS: &[&RuleDoc] = &[&NAN_OR_INF, &ALL_ZERO, &DTYPE_ODDITY, &NOT_READ];
+    NOT_READ = RuleDoc {
+        code: "D104",
+        name: "data-not-checked",
+        severity: Severity::Info,
+        summary: "Tensors whose data the deep check does not read (chunked or filtered layouts, weights in .npz).",
+        why: "Their values were not checked for NaN, infinities or zeros.",
+        example: "3 chunked tensors (1,234,567 values) not checked",
+        cves: &[],
+    };
+}
 
 /// Bytes read at a time.
 const BLOCK: usize = 1 << 20;

@@ -68,6 +68,7 @@ pub struct CodeSummary {
 
 /// Why marshal data could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MarshalError {
     #[error("marshal data is empty")]
     Empty,
@@ -103,6 +104,7 @@ type Result<T> = std::result::Result<T, MarshalError>;
 
 /// A code object field layout (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[non_exhaustive]
 pub enum Layout {
     /// CPython 3.11, 3.12, 3.13.
     Py311,
@@ -125,6 +127,7 @@ impl Layout {
 
 /// A decoded marshal object.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Value {
     /// `TYPE_NULL` (`0`): the end of a dict; never a value elsewhere.
     Null,

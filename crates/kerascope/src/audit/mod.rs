@@ -1,6 +1,20 @@
 //! Findings: each has a stable code, a severity, the layer it concerns and a one-line message.
-//! Every code is documented next to the check that emits it (a [`RuleDoc`] constant in the
-//! check's module); [`docs`] gathers them for `kerascope rule`.
+//! A code is one item: a [`RuleDoc`] (code, name, severity, documentation, CVEs) declared
+//! with `findings!` next to the check that emits it, which also registers it; [`docs`]
+//! gathers the registry that `kerascope rule`, SARIF and the tests read.
+
+/// Declares finding codes and registers them: each entry becomes a `pub const NAME: RuleDoc`
+/// and an element of the module's `DOCS`, so that a code cannot be declared without being in
+/// the registry.
+macro_rules! findings {
+    ($($(#[$meta:meta])* $name:ident = $doc:expr;)+) => {
+        $($(#[$meta])* pub const $name: RuleDoc = $doc;)+
+
+        /// Every finding code this module declares.
+        pub const DOCS: &[&RuleDoc] = &[$(&$name),+];
+    };
+}
+pub(crate) use findings;
 
 pub mod deep;
 pub mod marshal;
@@ -13,6 +27,7 @@ use serde::Serialize;
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Severity {
     Info,
     Warning,

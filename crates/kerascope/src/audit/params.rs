@@ -10,97 +10,88 @@ use crate::layers::ExpectedWeight;
 use crate::shape::{Expected, LayerResult, ModelResult};
 use crate::text::tuple;
 
-pub const SHAPE_MISMATCH: RuleDoc = RuleDoc {
-    code: "P101",
-    name: "shape-mismatch",
-    severity: Severity::Error,
-    summary: "A stored tensor's shape differs from the shape the layer's config implies.",
-    why: "Keras refuses to load the weights, or (with skip_mismatch) silently leaves the layer untrained; \
-          a file whose tensors do not fit its config was edited, mixed up with another model, or crafted.",
-    example: "lstm_1: kernel is (4095, 1024); the config implies (4096, 1024) — LSTM 4·((4096+1)·256 + 256²) = 4,457,472",
-    cves: &[],
-};
+super::findings! {
+    SHAPE_MISMATCH = RuleDoc {
+        code: "P101",
+        name: "shape-mismatch",
+        severity: Severity::Error,
+        summary: "A stored tensor's shape differs from the shape the layer's config implies.",
+        why: "Keras refuses to load the weights, or (with skip_mismatch) silently leaves the layer untrained; \
+              a file whose tensors do not fit its config was edited, mixed up with another model, or crafted.",
+        example: "lstm_1: kernel is (4095, 1024); the config implies (4096, 1024) — LSTM 4·((4096+1)·256 + 256²) = 4,457,472",
+        cves: &[],
+    };
 
-pub const MISSING_TENSOR: RuleDoc = RuleDoc {
-    code: "P102",
-    name: "missing-tensor",
-    severity: Severity::Error,
-    summary: "The config implies a weight the file does not store.",
-    why: "Loading fails, or the layer runs with freshly initialised values.",
-    example: "dense_2: bias (10,) is implied by the config but not stored",
-    cves: &[],
-};
+    MISSING_TENSOR = RuleDoc {
+        code: "P102",
+        name: "missing-tensor",
+        severity: Severity::Error,
+        summary: "The config implies a weight the file does not store.",
+        why: "Loading fails, or the layer runs with freshly initialised values.",
+        example: "dense_2: bias (10,) is implied by the config but not stored",
+        cves: &[],
+    };
 
-pub const UNEXPECTED_TENSOR: RuleDoc = RuleDoc {
-    code: "P103",
-    name: "unexpected-tensor",
-    severity: Severity::Error,
-    summary: "The file stores a tensor that the layer's config does not create.",
-    why: "Keras cannot place it: loading fails, or the extra bytes ride along unseen.",
-    example: "dense_1: extra:0 (65536, 32768) is stored but the config creates no such weight",
-    cves: &[],
-};
+    UNEXPECTED_TENSOR = RuleDoc {
+        code: "P103",
+        name: "unexpected-tensor",
+        severity: Severity::Error,
+        summary: "The file stores a tensor that the layer's config does not create.",
+        why: "Keras cannot place it: loading fails, or the extra bytes ride along unseen.",
+        example: "dense_1: extra:0 (65536, 32768) is stored but the config creates no such weight",
+        cves: &[],
+    };
 
-pub const COUNT_MISMATCH: RuleDoc = RuleDoc {
-    code: "P104",
-    name: "count-mismatch",
-    severity: Severity::Error,
-    summary: "A layer stores a different number of parameters than its config implies.",
-    why: "The stored tensors cannot be the weights of this layer.",
-    example: "conv2d: stores 1,200 parameters; the config implies 896 — (3·3·3+1)·32 = 896",
-    cves: &[],
-};
+    COUNT_MISMATCH = RuleDoc {
+        code: "P104",
+        name: "count-mismatch",
+        severity: Severity::Error,
+        summary: "A layer stores a different number of parameters than its config implies.",
+        why: "The stored tensors cannot be the weights of this layer.",
+        example: "conv2d: stores 1,200 parameters; the config implies 896 — (3·3·3+1)·32 = 896",
+        cves: &[],
+    };
 
-pub const NO_RULE: RuleDoc = RuleDoc {
-    code: "P105",
-    name: "no-rule",
-    severity: Severity::Info,
-    summary: "A layer class kerascope has no rule for (a custom layer, or a built-in not yet covered).",
-    why: "Its stored tensors are reported but cannot be checked against its config.",
-    example: "attention_3: no rule for class AttentionWithContext; 3 stored tensors (4,224 parameters) not checked",
-    cves: &[],
-};
+    NO_RULE = RuleDoc {
+        code: "P105",
+        name: "no-rule",
+        severity: Severity::Info,
+        summary: "A layer class kerascope has no rule for (a custom layer, or a built-in not yet covered).",
+        why: "Its stored tensors are reported but cannot be checked against its config.",
+        example: "attention_3: no rule for class AttentionWithContext; 3 stored tensors (4,224 parameters) not checked",
+        cves: &[],
+    };
 
-pub const UNVERIFIABLE: RuleDoc = RuleDoc {
-    code: "P106",
-    name: "unverifiable",
-    severity: Severity::Info,
-    summary: "A layer's expected shapes cannot be derived: its input shape is hidden upstream (a Lambda, a TF op, a custom layer).",
-    why: "The stored tensors are reported but only their names could be checked.",
-    example: "dense_3: input shape unknown: upstream layer lambda_1 (Lambda) has no output_shape; 2 stored tensors (1,290 parameters) not checked",
-    cves: &[],
-};
+    UNVERIFIABLE = RuleDoc {
+        code: "P106",
+        name: "unverifiable",
+        severity: Severity::Info,
+        summary: "A layer's expected shapes cannot be derived: its input shape is hidden upstream (a Lambda, a TF op, a custom layer).",
+        why: "The stored tensors are reported but only their names could be checked.",
+        example: "dense_3: input shape unknown: upstream layer lambda_1 (Lambda) has no output_shape; 2 stored tensors (1,290 parameters) not checked",
+        cves: &[],
+    };
 
-pub const NO_CONFIG: RuleDoc = RuleDoc {
-    code: "P107",
-    name: "no-config",
-    severity: Severity::Info,
-    summary: "A weights-only file (or a subclassed model): there is no layer list to check the tensors against.",
-    why: "Only the stored tensors can be reported; give the architecture to check them.",
-    example: "weights only: no model config stored; 12 tensors (51,601 parameters) not checked",
-    cves: &[],
-};
+    NO_CONFIG = RuleDoc {
+        code: "P107",
+        name: "no-config",
+        severity: Severity::Info,
+        summary: "A weights-only file (or a subclassed model): there is no layer list to check the tensors against.",
+        why: "Only the stored tensors can be reported; give the architecture to check them.",
+        example: "weights only: no model config stored; 12 tensors (51,601 parameters) not checked",
+        cves: &[],
+    };
 
-pub const INPUT_FROM_TENSORS: RuleDoc = RuleDoc {
-    code: "P108",
-    name: "input-from-tensors",
-    severity: Severity::Info,
-    summary: "A layer's input shape is hidden by the config (after a Lambda or a custom layer) and was recovered from its stored tensors.",
-    why: "The only input that fits every stored shape is used; the tensors are then checked against each other and the config, not against an independently derived shape.",
-    example: "dense_1: input shape unknown from the config; (None, 4) is the one input that fits the stored tensors",
-    cves: &[],
-};
-
-pub const DOCS: &[&RuleDoc] = &[
-    &SHAPE_MISMATCH,
-    &MISSING_TENSOR,
-    &UNEXPECTED_TENSOR,
-    &COUNT_MISMATCH,
-    &NO_RULE,
-    &UNVERIFIABLE,
-    &NO_CONFIG,
-    &INPUT_FROM_TENSORS,
-];
+    INPUT_FROM_TENSORS = RuleDoc {
+        code: "P108",
+        name: "input-from-tensors",
+        severity: Severity::Info,
+        summary: "A layer's input shape is hidden by the config (after a Lambda or a custom layer) and was recovered from its stored tensors.",
+        why: "The only input that fits every stored shape is used; the tensors are then checked against each other and the config, not against an independently derived shape.",
+        example: "dense_1: input shape unknown from the config; (None, 4) is the one input that fits the stored tensors",
+        cves: &[],
+    };
+}
 
 /// One expected weight of a top-level layer, with where it sits below the layer.
 #[derive(Debug, Clone, Serialize)]

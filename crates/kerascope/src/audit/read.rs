@@ -3,74 +3,67 @@
 use super::{Finding, RuleDoc, Severity};
 use crate::format::{KerasFile, NoteKind};
 
-pub const WEIGHT_WITHOUT_DATASET: RuleDoc = RuleDoc {
-    code: "F101",
-    name: "weight-without-dataset",
-    severity: Severity::Error,
-    summary: "A weight listed in a layer's weight_names has no dataset in the file.",
-    why: "Keras reads weights by these names: loading fails, or the layer keeps its initial values.",
-    example: "dense_1: weight \"dense_1/kernel:0\" is listed in weight_names but has no dataset",
-    cves: &[],
-};
+super::findings! {
+    WEIGHT_WITHOUT_DATASET = RuleDoc {
+        code: "F101",
+        name: "weight-without-dataset",
+        severity: Severity::Error,
+        summary: "A weight listed in a layer's weight_names has no dataset in the file.",
+        why: "Keras reads weights by these names: loading fails, or the layer keeps its initial values.",
+        example: "dense_1: weight \"dense_1/kernel:0\" is listed in weight_names but has no dataset",
+        cves: &[],
+    };
 
-pub const UNLISTED_DATASET: RuleDoc = RuleDoc {
-    code: "F102",
-    name: "unlisted-dataset",
-    severity: Severity::Warning,
-    summary: "A dataset under model_weights that no weight_names entry lists.",
-    why: "Keras never loads it: it is dead weight at best, a smuggled payload at worst.",
-    example: "dataset /model_weights/dense/extra:0 ([64] float32) is stored but no weight_names entry lists it",
-    cves: &[],
-};
+    UNLISTED_DATASET = RuleDoc {
+        code: "F102",
+        name: "unlisted-dataset",
+        severity: Severity::Warning,
+        summary: "A dataset under model_weights that no weight_names entry lists.",
+        why: "Keras never loads it: it is dead weight at best, a smuggled payload at worst.",
+        example: "dataset /model_weights/dense/extra:0 ([64] float32) is stored but no weight_names entry lists it",
+        cves: &[],
+    };
 
-pub const BAD_METADATA: RuleDoc = RuleDoc {
-    code: "F103",
-    name: "bad-metadata",
-    severity: Severity::Warning,
-    summary: "training_config or metadata.json is not valid JSON.",
-    why: "Keras fails to compile the loaded model; the file was edited or damaged.",
-    example: "training_config is not valid JSON: expected value at line 1 column 1",
-    cves: &[],
-};
+    BAD_METADATA = RuleDoc {
+        code: "F103",
+        name: "bad-metadata",
+        severity: Severity::Warning,
+        summary: "training_config or metadata.json is not valid JSON.",
+        why: "Keras fails to compile the loaded model; the file was edited or damaged.",
+        example: "training_config is not valid JSON: expected value at line 1 column 1",
+        cves: &[],
+    };
 
-pub const WEIGHTS_NOT_READ: RuleDoc = RuleDoc {
-    code: "F104",
-    name: "weights-not-read",
-    severity: Severity::Warning,
-    summary: "The weights are stored in a form kerascope does not read (model.weights.npz).",
-    why: "Nothing about the tensors could be checked.",
-    example: "weights are stored as model.weights.npz, which kerascope does not read yet: tensors unknown",
-    cves: &[],
-};
+    WEIGHTS_NOT_READ = RuleDoc {
+        code: "F104",
+        name: "weights-not-read",
+        severity: Severity::Warning,
+        summary: "The weights are stored in a form kerascope does not read (model.weights.npz).",
+        why: "Nothing about the tensors could be checked.",
+        example: "weights are stored as model.weights.npz, which kerascope does not read yet: tensors unknown",
+        cves: &[],
+    };
 
-pub const NO_WEIGHTS: RuleDoc = RuleDoc {
-    code: "F105",
-    name: "no-weights",
-    severity: Severity::Warning,
-    summary: "A .keras archive with no weights member.",
-    why: "Loading it gives a model with freshly initialised weights.",
-    example: "no model.weights.h5 member: the archive stores no weights",
-    cves: &[],
-};
+    NO_WEIGHTS = RuleDoc {
+        code: "F105",
+        name: "no-weights",
+        severity: Severity::Warning,
+        summary: "A .keras archive with no weights member.",
+        why: "Loading it gives a model with freshly initialised weights.",
+        example: "no model.weights.h5 member: the archive stores no weights",
+        cves: &[],
+    };
 
-pub const BAD_CONFIG: RuleDoc = RuleDoc {
-    code: "F106",
-    name: "bad-config",
-    severity: Severity::Error,
-    summary: "The model config is JSON but not a model Keras could build (no class_name, layers malformed).",
-    why: "Keras cannot rebuild the model; nothing can be checked against it.",
-    example: "model config: layer #3 has no class_name",
-    cves: &[],
-};
-
-pub const DOCS: &[&RuleDoc] = &[
-    &BAD_CONFIG,
-    &WEIGHT_WITHOUT_DATASET,
-    &UNLISTED_DATASET,
-    &BAD_METADATA,
-    &WEIGHTS_NOT_READ,
-    &NO_WEIGHTS,
-];
+    BAD_CONFIG = RuleDoc {
+        code: "F106",
+        name: "bad-config",
+        severity: Severity::Error,
+        summary: "The model config is JSON but not a model Keras could build (no class_name, layers malformed).",
+        why: "Keras cannot rebuild the model; nothing can be checked against it.",
+        example: "model config: layer #3 has no class_name",
+        cves: &[],
+    };
+}
 
 /// One finding per reader note.
 pub fn check(file: &KerasFile) -> Vec<Finding> {

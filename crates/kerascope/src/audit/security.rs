@@ -15,297 +15,271 @@ use crate::container::zip::ZipMember;
 use crate::format::{Format, KerasFile};
 use crate::layers::rule_for;
 
-pub const LAMBDA_BYTECODE: RuleDoc = RuleDoc {
-    code: "S101",
-    name: "lambda-bytecode",
-    severity: Severity::Error,
-    summary: "A Lambda layer (or a serialized Python lambda in any slot) carries marshalled Python bytecode that references dangerous names (os, system, eval, open, ...) \
-              or that cannot be decoded (CVE-2024-3660; CVE-2025-9905 for .h5 under Keras 3 < 3.11.3).",
-    why: "Loading the model runs that code: tf.keras and Keras 2 always, Keras 3 from .h5 before 3.11.3, and any Keras with safe_mode=False. \
-          kerascope decodes the bytecode statically and shows its file name, function name and the names it references.",
-    example: "lambda_1: Lambda bytecode from <ipython-input-3>, function <lambda>, references os, system (dangerous: os, system)",
-    cves: &["CVE-2024-3660", "CVE-2025-9905"],
-};
+super::findings! {
+    LAMBDA_BYTECODE = RuleDoc {
+        code: "S101",
+        name: "lambda-bytecode",
+        severity: Severity::Error,
+        summary: "A Lambda layer (or a serialized Python lambda in any slot) carries marshalled Python bytecode that references dangerous names (os, system, eval, open, ...) \
+                  or that cannot be decoded (CVE-2024-3660; CVE-2025-9905 for .h5 under Keras 3 < 3.11.3).",
+        why: "Loading the model runs that code: tf.keras and Keras 2 always, Keras 3 from .h5 before 3.11.3, and any Keras with safe_mode=False. \
+              kerascope decodes the bytecode statically and shows its file name, function name and the names it references.",
+        example: "lambda_1: Lambda bytecode from <ipython-input-3>, function <lambda>, references os, system (dangerous: os, system)",
+        cves: &["CVE-2024-3660", "CVE-2025-9905"],
+    };
 
-pub const LAMBDA_CODE: RuleDoc = RuleDoc {
-    code: "S109",
-    name: "lambda-code",
-    severity: Severity::Warning,
-    summary: "A Lambda layer (or a serialized Python lambda in any slot) carries marshalled Python bytecode whose decoded names look harmless (CVE-2024-3660).",
-    why: "Loading the model still runs that code (tf.keras, Keras 2, Keras 3 from .h5 before 3.11.3, or safe_mode=False). \
-          The decoded file name, function name and referenced names are shown so that a person can judge it.",
-    example: "times_two: Lambda bytecode from <ipython-input-3>, function <lambda> (Python 3.11+)",
-    cves: &["CVE-2024-3660"],
-};
+    LAMBDA_CODE = RuleDoc {
+        code: "S109",
+        name: "lambda-code",
+        severity: Severity::Warning,
+        summary: "A Lambda layer (or a serialized Python lambda in any slot) carries marshalled Python bytecode whose decoded names look harmless (CVE-2024-3660).",
+        why: "Loading the model still runs that code (tf.keras, Keras 2, Keras 3 from .h5 before 3.11.3, or safe_mode=False). \
+              The decoded file name, function name and referenced names are shown so that a person can judge it.",
+        example: "times_two: Lambda bytecode from <ipython-input-3>, function <lambda> (Python 3.11+)",
+        cves: &["CVE-2024-3660"],
+    };
 
-pub const MODULE_FUNCTION: RuleDoc = RuleDoc {
-    code: "S102",
-    name: "module-function",
-    severity: Severity::Error,
-    summary: "A Lambda (or function reference) names a module-level function to call when the model is built (CVE-2025-9906).",
-    why: "Keras imports the module and calls the function on load: keras.config.enable_unsafe_deserialization \
-          turns safe mode off for everything that follows, and any importable function can be named.",
-    example: "lambda: calls keras.config.enable_unsafe_deserialization on load",
-    cves: &["CVE-2025-9906"],
-};
+    MODULE_FUNCTION = RuleDoc {
+        code: "S102",
+        name: "module-function",
+        severity: Severity::Error,
+        summary: "A Lambda (or function reference) names a module-level function to call when the model is built (CVE-2025-9906).",
+        why: "Keras imports the module and calls the function on load: keras.config.enable_unsafe_deserialization \
+              turns safe mode off for everything that follows, and any importable function can be named.",
+        example: "lambda: calls keras.config.enable_unsafe_deserialization on load",
+        cves: &["CVE-2025-9906"],
+    };
 
-pub const FOREIGN_MODULE: RuleDoc = RuleDoc {
-    code: "S103",
-    name: "foreign-module",
-    severity: Severity::Error,
-    summary: "A serialized object names a module outside Keras, TensorFlow and its own package (CVE-2025-1550), \
-              or a Keras layer module that does not exist.",
-    why: "Keras 3 imports the module a config names before it builds the object: importing runs the module's code.",
-    example: "dense_1: kernel_initializer references module os (class system)",
-    cves: &["CVE-2025-1550"],
-};
+    FOREIGN_MODULE = RuleDoc {
+        code: "S103",
+        name: "foreign-module",
+        severity: Severity::Error,
+        summary: "A serialized object names a module outside Keras, TensorFlow and its own package (CVE-2025-1550), \
+                  or a Keras layer module that does not exist.",
+        why: "Keras 3 imports the module a config names before it builds the object: importing runs the module's code.",
+        example: "dense_1: kernel_initializer references module os (class system)",
+        cves: &["CVE-2025-1550"],
+    };
 
-pub const GET_FILE: RuleDoc = RuleDoc {
-    code: "S104",
-    name: "fetches-or-loads",
-    severity: Severity::Error,
-    summary: "The config references keras.utils.get_file or load_model (CVE-2025-8747, CVE-2025-12060).",
-    why: "Loading then downloads files or loads another model: network access, file writes, and whatever that model holds.",
-    example: "vocab: references keras.utils.get_file",
-    cves: &["CVE-2025-8747", "CVE-2025-12060"],
-};
+    GET_FILE = RuleDoc {
+        code: "S104",
+        name: "fetches-or-loads",
+        severity: Severity::Error,
+        summary: "The config references keras.utils.get_file or load_model (CVE-2025-8747, CVE-2025-12060).",
+        why: "Loading then downloads files or loads another model: network access, file writes, and whatever that model holds.",
+        example: "vocab: references keras.utils.get_file",
+        cves: &["CVE-2025-8747", "CVE-2025-12060"],
+    };
 
-pub const TFSM_LAYER: RuleDoc = RuleDoc {
-    code: "S105",
-    name: "tfsm-layer",
-    severity: Severity::Error,
-    summary: "A TFSMLayer loads a TensorFlow SavedModel from a path when the model is loaded (CVE-2026-1462).",
-    why: "The SavedModel at that path is loaded, with its own graph and functions: a file outside the model decides what runs.",
-    example: "tfsm: TFSMLayer loads /tmp/exported_model",
-    cves: &["CVE-2026-1462"],
-};
+    TFSM_LAYER = RuleDoc {
+        code: "S105",
+        name: "tfsm-layer",
+        severity: Severity::Error,
+        summary: "A TFSMLayer loads a TensorFlow SavedModel from a path when the model is loaded (CVE-2026-1462).",
+        why: "The SavedModel at that path is loaded, with its own graph and functions: a file outside the model decides what runs.",
+        example: "tfsm: TFSMLayer loads /tmp/exported_model",
+        cves: &["CVE-2026-1462"],
+    };
 
-pub const TORCH_MODULE: RuleDoc = RuleDoc {
-    code: "S106",
-    name: "torch-module",
-    severity: Severity::Error,
-    summary: "A TorchModuleWrapper holds a pickled PyTorch module (CVE-2025-49655).",
-    why: "Loading unpickles it: unpickling runs arbitrary code.",
-    example: "torch_wrapper: TorchModuleWrapper (a pickled torch module)",
-    cves: &["CVE-2025-49655"],
-};
+    TORCH_MODULE = RuleDoc {
+        code: "S106",
+        name: "torch-module",
+        severity: Severity::Error,
+        summary: "A TorchModuleWrapper holds a pickled PyTorch module (CVE-2025-49655).",
+        why: "Loading unpickles it: unpickling runs arbitrary code.",
+        example: "torch_wrapper: TorchModuleWrapper (a pickled torch module)",
+        cves: &["CVE-2025-49655"],
+    };
 
-pub const FILE_VOCABULARY: RuleDoc = RuleDoc {
-    code: "S107",
-    name: "file-vocabulary",
-    severity: Severity::Error,
-    summary: "A StringLookup / IntegerLookup / TextVectorization takes its vocabulary from a file path or URL (CVE-2025-12058).",
-    why: "Loading reads that file (or fetches the URL): a model can read files of the machine that loads it.",
-    example: "lookup: vocabulary read from /etc/passwd",
-    cves: &["CVE-2025-12058"],
-};
+    FILE_VOCABULARY = RuleDoc {
+        code: "S107",
+        name: "file-vocabulary",
+        severity: Severity::Error,
+        summary: "A StringLookup / IntegerLookup / TextVectorization takes its vocabulary from a file path or URL (CVE-2025-12058).",
+        why: "Loading reads that file (or fetches the URL): a model can read files of the machine that loads it.",
+        example: "lookup: vocabulary read from /etc/passwd",
+        cves: &["CVE-2025-12058"],
+    };
 
-pub const CUSTOM_CLASS: RuleDoc = RuleDoc {
-    code: "S108",
-    name: "custom-class",
-    severity: Severity::Warning,
-    summary: "A layer or model class that is not built into Keras.",
-    why: "Loading needs its Python code (custom_objects): whoever supplies that code decides what runs.",
-    example: "attention_1: custom class AttentionWithContext (needs custom code to load)",
-    cves: &[],
-};
+    CUSTOM_CLASS = RuleDoc {
+        code: "S108",
+        name: "custom-class",
+        severity: Severity::Warning,
+        summary: "A layer or model class that is not built into Keras.",
+        why: "Loading needs its Python code (custom_objects): whoever supplies that code decides what runs.",
+        example: "attention_1: custom class AttentionWithContext (needs custom code to load)",
+        cves: &[],
+    };
 
-pub const EXTERNAL_STORAGE: RuleDoc = RuleDoc {
-    code: "S201",
-    name: "hdf5-external-storage",
-    severity: Severity::Error,
-    summary: "An HDF5 dataset keeps its data in external files (CVE-2026-1669).",
-    why: "h5py, libhdf5 and Keras read those files as tensor data: a model can carry /etc/passwd or a key file into its weights. \
-          kerascope records the names and never opens them.",
-    example: "/model_weights/dense/dense/kernel:0 stores its data in external file /etc/hostname",
-    cves: &["CVE-2026-1669"],
-};
+    EXTERNAL_STORAGE = RuleDoc {
+        code: "S201",
+        name: "hdf5-external-storage",
+        severity: Severity::Error,
+        summary: "An HDF5 dataset keeps its data in external files (CVE-2026-1669).",
+        why: "h5py, libhdf5 and Keras read those files as tensor data: a model can carry /etc/passwd or a key file into its weights. \
+              kerascope records the names and never opens them.",
+        example: "/model_weights/dense/dense/kernel:0 stores its data in external file /etc/hostname",
+        cves: &["CVE-2026-1669"],
+    };
 
-pub const EXTERNAL_LINK: RuleDoc = RuleDoc {
-    code: "S202",
-    name: "hdf5-external-link",
-    severity: Severity::Error,
-    summary: "An HDF5 external link points into another file.",
-    why: "Readers that follow it open files outside the model (and may be led to any path).",
-    example: "/model_weights/dense links to /secret:/data in file ../../etc/keys.h5",
-    cves: &[],
-};
+    EXTERNAL_LINK = RuleDoc {
+        code: "S202",
+        name: "hdf5-external-link",
+        severity: Severity::Error,
+        summary: "An HDF5 external link points into another file.",
+        why: "Readers that follow it open files outside the model (and may be led to any path).",
+        example: "/model_weights/dense links to /secret:/data in file ../../etc/keys.h5",
+        cves: &[],
+    };
 
-pub const SOFT_LINK: RuleDoc = RuleDoc {
-    code: "S203",
-    name: "hdf5-soft-link",
-    severity: Severity::Warning,
-    summary: "An HDF5 soft link: Keras never writes one.",
-    why: "Links make one object appear under several names, or loop; the file was crafted or edited.",
-    example: "/model_weights/dense_1 is a soft link to /model_weights/dense",
-    cves: &[],
-};
+    SOFT_LINK = RuleDoc {
+        code: "S203",
+        name: "hdf5-soft-link",
+        severity: Severity::Warning,
+        summary: "An HDF5 soft link: Keras never writes one.",
+        why: "Links make one object appear under several names, or loop; the file was crafted or edited.",
+        example: "/model_weights/dense_1 is a soft link to /model_weights/dense",
+        cves: &[],
+    };
 
-pub const VIRTUAL_DATASET: RuleDoc = RuleDoc {
-    code: "S204",
-    name: "hdf5-virtual-dataset",
-    severity: Severity::Error,
-    summary: "An HDF5 virtual dataset maps data from other datasets or files.",
-    why: "Readers that resolve it read other files; Keras never writes one.",
-    example: "/model_weights/dense/dense/kernel:0 is a virtual dataset",
-    cves: &[],
-};
+    VIRTUAL_DATASET = RuleDoc {
+        code: "S204",
+        name: "hdf5-virtual-dataset",
+        severity: Severity::Error,
+        summary: "An HDF5 virtual dataset maps data from other datasets or files.",
+        why: "Readers that resolve it read other files; Keras never writes one.",
+        example: "/model_weights/dense/dense/kernel:0 is a virtual dataset",
+        cves: &[],
+    };
 
-pub const ALIASED_OBJECT: RuleDoc = RuleDoc {
-    code: "S205",
-    name: "hdf5-alias",
-    severity: Severity::Warning,
-    summary: "An HDF5 object reachable by two paths (a hard link, a link to an ancestor: a cycle).",
-    why: "Keras never writes one; naive walkers loop forever on a cycle.",
-    example: "/model_weights/loop is the object first seen at /model_weights",
-    cves: &[],
-};
+    ALIASED_OBJECT = RuleDoc {
+        code: "S205",
+        name: "hdf5-alias",
+        severity: Severity::Warning,
+        summary: "An HDF5 object reachable by two paths (a hard link, a link to an ancestor: a cycle).",
+        why: "Keras never writes one; naive walkers loop forever on a cycle.",
+        example: "/model_weights/loop is the object first seen at /model_weights",
+        cves: &[],
+    };
 
-pub const SIZE_BOMB: RuleDoc = RuleDoc {
-    code: "S206",
-    name: "declared-size-bomb",
-    severity: Severity::Error,
-    summary: "A dataset declares far more data than the file stores (over 4 GiB, or over 1000× its stored bytes) (CVE-2026-0897).",
-    why: "Loaders allocate the declared size: a few kilobytes of file exhaust the memory of the machine that loads it. \
-          Keras 3.15 refuses such datasets; older versions allocate.",
-    example: "/model_weights/dense/dense/kernel:0 declares (65536, 65536) float32 = 16.00 GB in 0 stored bytes",
-    cves: &["CVE-2026-0897"],
-};
+    SIZE_BOMB = RuleDoc {
+        code: "S206",
+        name: "declared-size-bomb",
+        severity: Severity::Error,
+        summary: "A dataset declares far more data than the file stores (over 4 GiB, or over 1000× its stored bytes) (CVE-2026-0897).",
+        why: "Loaders allocate the declared size: a few kilobytes of file exhaust the memory of the machine that loads it. \
+              Keras 3.15 refuses such datasets; older versions allocate.",
+        example: "/model_weights/dense/dense/kernel:0 declares (65536, 65536) float32 = 16.00 GB in 0 stored bytes",
+        cves: &["CVE-2026-0897"],
+    };
 
-pub const ZIP_TRAVERSAL: RuleDoc = RuleDoc {
-    code: "S301",
-    name: "zip-path-traversal",
-    severity: Severity::Error,
-    summary: "A zip member name with `..`, an absolute path or a drive letter.",
-    why: "Extracting the archive (as Keras does with assets) writes outside the target folder.",
-    example: "member ../../.bashrc escapes the archive",
-    cves: &[],
-};
+    ZIP_TRAVERSAL = RuleDoc {
+        code: "S301",
+        name: "zip-path-traversal",
+        severity: Severity::Error,
+        summary: "A zip member name with `..`, an absolute path or a drive letter.",
+        why: "Extracting the archive (as Keras does with assets) writes outside the target folder.",
+        example: "member ../../.bashrc escapes the archive",
+        cves: &[],
+    };
 
-pub const ZIP_BOMB: RuleDoc = RuleDoc {
-    code: "S302",
-    name: "zip-bomb",
-    severity: Severity::Error,
-    summary: "A zip member that declares a huge size or an extreme compression ratio.",
-    why: "Extracting it exhausts memory or disk.",
-    example: "member model.weights.h5 expands 52,000× to 40.00 GB",
-    cves: &[],
-};
+    ZIP_BOMB = RuleDoc {
+        code: "S302",
+        name: "zip-bomb",
+        severity: Severity::Error,
+        summary: "A zip member that declares a huge size or an extreme compression ratio.",
+        why: "Extracting it exhausts memory or disk.",
+        example: "member model.weights.h5 expands 52,000× to 40.00 GB",
+        cves: &[],
+    };
 
-pub const ZIP_DUPLICATE: RuleDoc = RuleDoc {
-    code: "S303",
-    name: "zip-duplicate-member",
-    severity: Severity::Error,
-    summary: "The zip names one member twice.",
-    why: "Tools disagree about which copy they read: a scanner sees one, Keras loads the other \
-          (a known proof of concept hides a pickle as the second model.weights.npz).",
-    example: "member model.weights.npz appears 2 times",
-    cves: &[],
-};
+    ZIP_DUPLICATE = RuleDoc {
+        code: "S303",
+        name: "zip-duplicate-member",
+        severity: Severity::Error,
+        summary: "The zip names one member twice.",
+        why: "Tools disagree about which copy they read: a scanner sees one, Keras loads the other \
+              (a known proof of concept hides a pickle as the second model.weights.npz).",
+        example: "member model.weights.npz appears 2 times",
+        cves: &[],
+    };
 
-pub const ZIP_UNEXPECTED: RuleDoc = RuleDoc {
-    code: "S304",
-    name: "zip-unexpected-member",
-    severity: Severity::Warning,
-    summary: "A member a .keras archive does not hold: code, executables, pickles, or files outside assets/.",
-    why: "Keras ignores it, other tools may not; pickles and executables have no business in a model.",
-    example: "member assets/payload.pkl is a pickle",
-    cves: &[],
-};
+    ZIP_UNEXPECTED = RuleDoc {
+        code: "S304",
+        name: "zip-unexpected-member",
+        severity: Severity::Warning,
+        summary: "A member a .keras archive does not hold: code, executables, pickles, or files outside assets/.",
+        why: "Keras ignores it, other tools may not; pickles and executables have no business in a model.",
+        example: "member assets/payload.pkl is a pickle",
+        cves: &[],
+    };
 
-pub const ZIP_METADATA: RuleDoc = RuleDoc {
-    code: "S305",
-    name: "keras-metadata",
-    severity: Severity::Warning,
-    summary: "A .keras archive whose metadata.json is missing or names no Keras version.",
-    why: "Keras writes it in every archive: without it the file was not written by Keras as it claims.",
-    example: "metadata.json is missing",
-    cves: &[],
-};
+    ZIP_METADATA = RuleDoc {
+        code: "S305",
+        name: "keras-metadata",
+        severity: Severity::Warning,
+        summary: "A .keras archive whose metadata.json is missing or names no Keras version.",
+        why: "Keras writes it in every archive: without it the file was not written by Keras as it claims.",
+        example: "metadata.json is missing",
+        cves: &[],
+    };
 
-pub const TF_OP_FILE_OR_CODE: RuleDoc = RuleDoc {
-    code: "S110",
-    name: "tf-op-file-or-code",
-    severity: Severity::Error,
-    summary: "A tf.keras TFOpLambda / SlicingOpLambda / ClassMethod layer names a TensorFlow symbol that touches files, \
-              runs Python or changes the runtime (io.gfile.rmtree, io.write_file, py_function, numpy_function, compat.v1.py_func, raw_ops, ...).",
-    why: "tf.keras looks the symbol up by name and calls it while it rebuilds the graph on load: the model deletes or writes \
-          files, or runs Python, before any prediction is made.",
-    example: "tf.math.add: TFOpLambda calls tf.io.gfile.rmtree on load",
-    cves: &[],
-};
+    TF_OP_FILE_OR_CODE = RuleDoc {
+        code: "S110",
+        name: "tf-op-file-or-code",
+        severity: Severity::Error,
+        summary: "A tf.keras TFOpLambda / SlicingOpLambda / ClassMethod layer names a TensorFlow symbol that touches files, \
+                  runs Python or changes the runtime (io.gfile.rmtree, io.write_file, py_function, numpy_function, compat.v1.py_func, raw_ops, ...).",
+        why: "tf.keras looks the symbol up by name and calls it while it rebuilds the graph on load: the model deletes or writes \
+              files, or runs Python, before any prediction is made.",
+        example: "tf.math.add: TFOpLambda calls tf.io.gfile.rmtree on load",
+        cves: &[],
+    };
 
-pub const TF_OP_UNLISTED: RuleDoc = RuleDoc {
-    code: "S111",
-    name: "tf-op-unlisted",
-    severity: Severity::Warning,
-    summary: "A tf.keras TFOpLambda / SlicingOpLambda / ClassMethod layer names a TensorFlow symbol outside the pure tensor ops \
-              (math, array, nn, linalg, signal, image, strings, ...).",
-    why: "tf.keras calls it on load; kerascope knows it neither as a pure tensor op nor as a file or code hazard: a person should look.",
-    example: "tf.random.shuffle: TFOpLambda calls tf.random.shuffle on load (not a known pure tensor op)",
-    cves: &[],
-};
+    TF_OP_UNLISTED = RuleDoc {
+        code: "S111",
+        name: "tf-op-unlisted",
+        severity: Severity::Warning,
+        summary: "A tf.keras TFOpLambda / SlicingOpLambda / ClassMethod layer names a TensorFlow symbol outside the pure tensor ops \
+                  (math, array, nn, linalg, signal, image, strings, ...).",
+        why: "tf.keras calls it on load; kerascope knows it neither as a pure tensor op nor as a file or code hazard: a person should look.",
+        example: "tf.random.shuffle: TFOpLambda calls tf.random.shuffle on load (not a known pure tensor op)",
+        cves: &[],
+    };
 
-pub const PICKLE_GLOBAL: RuleDoc = RuleDoc {
-    code: "S401",
-    name: "pickle-global",
-    severity: Severity::Error,
-    summary: "A pickle stream (a file, or a model.weights.npz member) imports a callable other than NumPy's array \
-              reconstruction (posix.system, builtins.exec, subprocess.*, ...), or cannot be read to its end.",
-    why: "Unpickling imports and calls what the stream names: loading runs that code. kerascope reads the opcodes \
-          (GLOBAL, STACK_GLOBAL, INST, OBJ, REDUCE) without unpickling and names every import.",
-    example: "pickle stream imports posix.system (STACK_GLOBAL)",
-    cves: &[],
-};
+    PICKLE_GLOBAL = RuleDoc {
+        code: "S401",
+        name: "pickle-global",
+        severity: Severity::Error,
+        summary: "A pickle stream (a file, or a model.weights.npz member) imports a callable other than NumPy's array \
+                  reconstruction (posix.system, builtins.exec, subprocess.*, ...), or cannot be read to its end.",
+        why: "Unpickling imports and calls what the stream names: loading runs that code. kerascope reads the opcodes \
+              (GLOBAL, STACK_GLOBAL, INST, OBJ, REDUCE) without unpickling and names every import.",
+        example: "pickle stream imports posix.system (STACK_GLOBAL)",
+        cves: &[],
+    };
 
-pub const PICKLE_FILE: RuleDoc = RuleDoc {
-    code: "S402",
-    name: "pickle-file",
-    severity: Severity::Warning,
-    summary: "The file is a Python pickle stream, not a Keras file (whatever its extension says).",
-    why: "Keras never writes a bare pickle; tools that load it (pickle, joblib, Keras' old pickle support) unpickle it.",
-    example: "a Python pickle stream (protocol 4) importing only numpy.ndarray",
-    cves: &[],
-};
+    PICKLE_FILE = RuleDoc {
+        code: "S402",
+        name: "pickle-file",
+        severity: Severity::Warning,
+        summary: "The file is a Python pickle stream, not a Keras file (whatever its extension says).",
+        why: "Keras never writes a bare pickle; tools that load it (pickle, joblib, Keras' old pickle support) unpickle it.",
+        example: "a Python pickle stream (protocol 4) importing only numpy.ndarray",
+        cves: &[],
+    };
 
-pub const POLYGLOT: RuleDoc = RuleDoc {
-    code: "S306",
-    name: "polyglot",
-    severity: Severity::Error,
-    summary: "The bytes are an HDF5 file (or a pickle) and a zip archive at once (a .keras appended to an .h5).",
-    why: "h5py and HDF5-based scanners see the HDF5 model; Keras' load_model asks zipfile.is_zipfile and loads the zip \
-          (a .keras name, or a remote path): a scanner and the loader read two different models. Both views are audited.",
-    example: "HDF5 file with a zip archive appended (3 members): Keras may load the zip view",
-    cves: &[],
-};
-
-pub const DOCS: &[&RuleDoc] = &[
-    &LAMBDA_BYTECODE,
-    &LAMBDA_CODE,
-    &MODULE_FUNCTION,
-    &FOREIGN_MODULE,
-    &GET_FILE,
-    &TFSM_LAYER,
-    &TORCH_MODULE,
-    &FILE_VOCABULARY,
-    &CUSTOM_CLASS,
-    &EXTERNAL_STORAGE,
-    &EXTERNAL_LINK,
-    &SOFT_LINK,
-    &VIRTUAL_DATASET,
-    &ALIASED_OBJECT,
-    &SIZE_BOMB,
-    &ZIP_TRAVERSAL,
-    &ZIP_BOMB,
-    &ZIP_DUPLICATE,
-    &ZIP_UNEXPECTED,
-    &ZIP_METADATA,
-    &POLYGLOT,
-    &TF_OP_FILE_OR_CODE,
-    &TF_OP_UNLISTED,
-    &PICKLE_GLOBAL,
-    &PICKLE_FILE,
-];
+    POLYGLOT = RuleDoc {
+        code: "S306",
+        name: "polyglot",
+        severity: Severity::Error,
+        summary: "The bytes are an HDF5 file (or a pickle) and a zip archive at once (a .keras appended to an .h5).",
+        why: "h5py and HDF5-based scanners see the HDF5 model; Keras' load_model asks zipfile.is_zipfile and loads the zip \
+              (a .keras name, or a remote path): a scanner and the loader read two different models. Both views are audited.",
+        example: "HDF5 file with a zip archive appended (3 members): Keras may load the zip view",
+        cves: &[],
+    };
+}
 
 /// Every security finding of a file.
 pub fn check(file: &KerasFile) -> Vec<Finding> {

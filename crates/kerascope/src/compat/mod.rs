@@ -27,6 +27,7 @@ use knowledge::{Index, for_target, keras2_default};
 
 /// The Keras that is to load the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub enum Target {
     /// Keras 3 (the facts are from Keras 3.15.1).
     #[serde(rename = "keras3")]
@@ -49,6 +50,7 @@ impl Target {
 /// Whether the target loads the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Verdict {
     Loads,
     Fails,
@@ -59,6 +61,7 @@ pub enum Verdict {
 
 /// Why a file will not load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub enum Code {
     /// C101: a class the target does not have (removed, renamed, or custom).
     #[serde(rename = "C101")]

@@ -35,6 +35,7 @@ pub const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 /// followed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Hdf5Hazard {
     /// A soft link (a path inside the same file).
     SoftLink { path: String, target: String },
@@ -71,6 +72,7 @@ pub struct DatasetInfo {
 /// Where a dataset's raw bytes are, as offsets in the file that holds the container (a
 /// `.keras` member's offset included).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DataLocation {
     /// Not known (no layout read).
     #[default]

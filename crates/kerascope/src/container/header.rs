@@ -20,6 +20,7 @@ use super::symtab::{Sizes, le, read};
 
 /// What a version-1 header says, for the walk.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Lean {
     /// An old-style group: its symbol table's B-tree and local heap addresses.
     Group {

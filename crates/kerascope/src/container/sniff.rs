@@ -7,6 +7,7 @@ use super::source::Source;
 /// The container a file's first bytes announce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Container {
     /// HDF5, with the superblock at this offset (0, or 512·2ⁿ after a user block).
     Hdf5 { offset: u64 },

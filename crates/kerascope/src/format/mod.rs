@@ -24,6 +24,7 @@ use crate::model::Dialect;
 
 /// The file formats kerascope reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub enum Format {
     /// `model.save("x.h5")` from Keras 1, 2, tf.keras or Keras 3: config + weights.
     #[serde(rename = "legacy-h5-full-model")]
@@ -69,6 +70,7 @@ impl Format {
 /// What a stored tensor is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TensorRole {
     /// A weight of a layer: counted in the model's parameters.
     Layer,
@@ -128,6 +130,7 @@ pub struct ReadNote {
 /// What kind of problem a [`ReadNote`] records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NoteKind {
     /// A `weight_names` entry with no dataset.
     WeightWithoutDataset,

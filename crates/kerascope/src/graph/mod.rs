@@ -14,6 +14,7 @@ use crate::model::{Dialect, Dim, Shape};
 /// How the model was built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ModelKind {
     Sequential,
     Functional,

@@ -89,6 +89,7 @@ pub struct StoredAlias {
 
 /// Why a rule could not compute the weights of a layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RuleError {
     /// A config key the rule needs is missing or has the wrong type.
     #[error("config key `{key}`: {problem}")]

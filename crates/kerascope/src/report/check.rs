@@ -15,6 +15,7 @@ pub const SCHEMA: &str = "kerascope.check/1";
 
 /// What happened to one file, as reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Status {
     /// Read; no finding of severity warning or above.
     Clean,

@@ -156,6 +156,7 @@ fn layer_entry(row: &Row, weights_unknown: bool) -> LayerEntry<'_> {
 
 /// How to draw the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Style {
     /// Keras 3: box-drawing table, byte sizes in `B`/`KB`.
     Keras3,

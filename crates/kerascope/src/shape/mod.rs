@@ -24,6 +24,7 @@ pub struct LayerResult {
 
 /// The expected weights of a layer, or why they are not known.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Expected {
     Rule(RuleOutput),
     /// A nested model: its own layers.

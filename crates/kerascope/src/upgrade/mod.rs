@@ -32,6 +32,7 @@ pub struct Upgrade {
 
 /// Why a file is not upgraded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Refusal {
     #[error("{0}")]
     Read(#[from] crate::Error),

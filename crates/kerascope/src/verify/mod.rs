@@ -1,6 +1,6 @@
 //! `kerascope verify`: is this pasted `model.summary()` the summary of this file?
 //!
-//! The printed rows ([`parse`]) are lined up with the file's own summary rows
+//! The printed rows ([`mod@parse`]) are lined up with the file's own summary rows
 //! ([`crate::summary::build`]) by name, in order — a longest common subsequence, so
 //! that a removed, added or renamed row does not shift every row after it — and compared row by
 //! row: name, type, output shape, parameter count, inputs (`Connected to`), `Trainable`; then
@@ -38,6 +38,7 @@ pub const SCHEMA: &str = "kerascope.verify/1";
 /// What differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Kind {
     /// A layer of the file has no row in the summary.
     MissingRow,
@@ -112,6 +113,7 @@ pub struct Note {
 /// How one row fared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RowStatus {
     Matches,
     Differs,

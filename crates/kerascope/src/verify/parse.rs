@@ -21,6 +21,7 @@ use crate::model::Shape;
 /// Which Keras printed the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Style {
     /// Standalone Keras 1.x: fixed width, 100 columns, `Connected to` even for a Sequential,
     /// no `Model:` line (Keras 2.0 printed its functional models the same way).
@@ -44,6 +45,7 @@ impl Style {
 /// A row's `Output Shape` cell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+#[non_exhaustive]
 pub enum PrintedShape {
     /// One shape per output (`(None, 6)`, `[(None, 6)]`, `[(None, 4), (None, 3)]`).
     Known(Vec<Shape>),
@@ -146,6 +148,7 @@ pub struct PrintedSummary {
 
 /// Why a text could not be read as a summary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ParseError {
     #[error("no summary table: no line has `Layer (type)`, `Output Shape` and `Param #`")]
     NoTable,
