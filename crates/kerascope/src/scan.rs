@@ -46,7 +46,9 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    fn of(analysis: &Analysis) -> FileReport {
+    /// What a scan keeps of an analysis (a front end that analyses by itself, as the
+    /// browser's, reports through it too).
+    pub fn of(analysis: &Analysis) -> FileReport {
         FileReport {
             format: analysis.file.format,
             keras_version: analysis.file.keras_version.clone(),

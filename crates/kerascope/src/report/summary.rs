@@ -533,7 +533,9 @@ fn totals(summary: &Summary, style: Style, lead: &str, width: usize) -> String {
     out
 }
 
-fn footer(summary: &Summary, style: Style, lead: &str) -> String {
+/// The totals under the table (`Total params: …`, optimizer state apart), one per line,
+/// each starting with `lead`; unwrapped, for front ends that lay the text out themselves.
+pub fn footer(summary: &Summary, style: Style, lead: &str) -> String {
     let size = |b: u64| keras_bytes(b, style);
     let thousands = |n: u64| number(n, style);
     if summary.weights_unknown {
