@@ -227,10 +227,22 @@ fn string_array(names: &[String]) -> AttrValue {
     }
 }
 
+/// The largest never-written tensor copied as zeros (a file stores nothing for it, so its
+/// declared size alone would otherwise decide the allocation).
+const MAX_UNWRITTEN_BYTES: usize = 256 << 20;
+
 fn tensor_data(source: &Source, t: &Tensor) -> Result<Vec<u8>, String> {
     match &t.location {
         DataLocation::Compact(bytes) => Ok(bytes.clone()),
         DataLocation::Contiguous { offset, size } => {
+            // A declared range past the end of the file is refused before anything is
+            // allocated: the copy holds at most what the input really stores.
+            if offset
+                .checked_add(*size)
+                .is_none_or(|end| end > source.len())
+            {
+                return Err("the tensor's data lies past the end of the file".into());
+            }
             let len = usize::try_from(*size).map_err(|_| "too large".to_string())?;
             let data = source.read_at(*offset, len).map_err(|e| e.to_string())?;
             if data.len() != len {
@@ -245,6 +257,12 @@ fn tensor_data(source: &Source, t: &Tensor) -> Result<Vec<u8>, String> {
                 .checked_mul(size)
                 .and_then(|l| usize::try_from(l).ok())
                 .ok_or("too large")?;
+            // Never-written data reads as zeros; a declared size is not trusted past a bound.
+            if len > MAX_UNWRITTEN_BYTES {
+                return Err(format!(
+                    "declares {len} bytes never written (over {MAX_UNWRITTEN_BYTES}): not copied"
+                ));
+            }
             Ok(vec![0u8; len])
         }
         DataLocation::Chunked | DataLocation::Unknown => {
