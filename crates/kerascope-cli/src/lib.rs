@@ -2,4 +2,5 @@
 //! folders and scanning their files in parallel. No analysis happens here: that is the
 //! [`kerascope`] library's.
 
+pub mod remote;
 pub mod scan;
