@@ -240,6 +240,14 @@ def main():
             assert run("check", "fixtures", "--shard", "3/3").returncode == 2
 
         @test
+        def globs_select_from_a_listing_as_from_a_folder():
+            flags = ["--glob", "*.keras", "--exclude", "hostile/**"]
+            local = [e["file"] for e in check_json("fixtures", *flags)["files"]]
+            remote = [e["file"].removeprefix(f"s3://{BUCKET}/")
+                      for e in check_json(f"s3://{BUCKET}/fixtures/", *flags)["files"]]
+            assert sorted(local) == sorted(remote) and 0 < len(local) < len(local_by), (local, remote)
+
+        @test
         def dask_recipe_scans_the_bucket_on_two_worker_processes():
             import dask_scan
             from dask.distributed import Client, LocalCluster

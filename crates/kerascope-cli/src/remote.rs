@@ -62,6 +62,22 @@ pub fn open(url: &str, settings: Settings) -> Result<Source, String> {
     Ok(Source::from_reader(object))
 }
 
+/// `--glob` and `--exclude` for a listing, as for a folder walk.
+fn listing_globs(options: &ScanOptions) -> Result<ignore::overrides::Override, String> {
+    let mut globs = ignore::overrides::OverrideBuilder::new("");
+    for glob in &options.globs {
+        globs
+            .add(glob)
+            .map_err(|e| format!("bad --glob {glob:?}: {e}"))?;
+    }
+    for glob in &options.excludes {
+        globs
+            .add(&format!("!{glob}"))
+            .map_err(|e| format!("bad --exclude {glob:?}: {e}"))?;
+    }
+    globs.build().map_err(|e| e.to_string())
+}
+
 /// One object to analyse.
 struct Remote {
     location: Location,
@@ -114,12 +130,35 @@ pub fn scan(
             });
             continue;
         }
+        let globs = match listing_globs(options) {
+            Ok(globs) => globs,
+            Err(e) => {
+                problems.push(failed(&text, e));
+                continue;
+            }
+        };
+        let prefix = location.key();
         match client.list(&location) {
-            Ok(listed) => objects.extend(listed.into_iter().map(|object| Remote {
-                location: object.location,
-                size: Some(object.size),
-                named: false,
-            })),
+            Ok(listed) => objects.extend(
+                listed
+                    .into_iter()
+                    .filter(|object| {
+                        // Globs match the key below the prefix, as they match the path
+                        // below a folder.
+                        let key = object.location.key();
+                        let below = key
+                            .prefix_match(&prefix)
+                            .map(|parts| parts.map(|p| p.as_ref().to_string()))
+                            .map(|parts| parts.collect::<Vec<_>>().join("/"))
+                            .unwrap_or_else(|| key.to_string());
+                        !globs.matched(Path::new(&below), false).is_ignore()
+                    })
+                    .map(|object| Remote {
+                        location: object.location,
+                        size: Some(object.size),
+                        named: false,
+                    }),
+            ),
             Err(e) => problems.push(failed(&text, format!("cannot list: {e}"))),
         }
     }

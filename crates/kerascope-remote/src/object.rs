@@ -376,6 +376,86 @@ pub(crate) fn io_error(e: object_store::Error) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use object_store::ObjectStoreExt;
+    use object_store::memory::InMemory;
+
+    fn fixtures() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+    }
+
+    /// Fixtures in an in-memory store, read through `RemoteObject` with and without a size
+    /// from a listing: the analysis equals the local file's, in the planned number of
+    /// requests (shards beside their index included).
+    #[test]
+    fn objects_read_like_local_files_in_few_requests() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let names = [
+            "k3_conv.keras",
+            "seed_lstm_4096.h5",
+            "tfk_chunked_layer_names.h5",
+            "k3_sharded.weights.json",
+            "k3_sharded_00000.weights.h5",
+            "k3_sharded_00001.weights.h5",
+            "k3_sharded_00002.weights.h5",
+        ];
+        for name in names {
+            let bytes = std::fs::read(fixtures().join(name)).unwrap();
+            runtime
+                .block_on(store.put(&object_store::path::Path::from(name), bytes.into()))
+                .unwrap();
+        }
+        // (file, most requests without a size, most with one)
+        let cases = [
+            ("k3_conv.keras", 2, 1),
+            ("seed_lstm_4096.h5", 3, 3),
+            ("tfk_chunked_layer_names.h5", 2, 1),
+            ("k3_sharded.weights.json", 4, 4),
+        ];
+        for (name, unsized_most, sized_most) in cases {
+            let path = fixtures().join(name);
+            let summary = |analysis: &kerascope::Analysis| {
+                let built = kerascope::report::summary::build(analysis);
+                kerascope::report::summary::to_json(name, analysis, &built)
+            };
+            let local = kerascope::analyze_path(&path, &kerascope::Options::default()).unwrap();
+            let local = summary(&local);
+            let size = std::fs::metadata(&path).unwrap().len();
+            for (size, most) in [(None, unsized_most), (Some(size), sized_most)] {
+                let own = Arc::new(Counters::default());
+                let object = RemoteObject::open(
+                    store.clone(),
+                    Location::parse(&format!("s3://bucket/{name}")).unwrap(),
+                    size,
+                    runtime.handle().clone(),
+                    (own.clone(), Arc::default()),
+                )
+                .unwrap();
+                let remote =
+                    kerascope::analyze_reader(object, &kerascope::Options::default()).unwrap();
+                assert_eq!(summary(&remote), local, "{name}");
+                assert!(
+                    own.requests() <= most,
+                    "{name} {size:?}: {}",
+                    own.requests()
+                );
+            }
+        }
+        let missing = RemoteObject::open(
+            store.clone(),
+            Location::parse("s3://bucket/absent.keras").unwrap(),
+            None,
+            runtime.handle().clone(),
+            (Arc::default(), Arc::default()),
+        );
+        let e = missing.err().unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert_eq!(e.to_string(), "not found (HTTP 404)");
+    }
 
     #[test]
     fn a_read_fetches_each_missing_run_once() {
