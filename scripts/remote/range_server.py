@@ -3,6 +3,7 @@ bytes=a-, bytes=-n), and misbehaves on purpose under some path prefixes:
 
   /ok/NAME          served properly
   /flaky/NAME       the first GET of each NAME answers 500, the next ones properly
+  /stall/NAME       the first GET of each NAME waits 10 s before answering (a timeout)
   /ignore-range/NAME  always 200 with the whole body, whatever Range says
   /truncate/NAME    206 announcing the range asked, but sends half of it and closes
   /forbidden/NAME   403
@@ -70,13 +71,15 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "forbidden":
             count(mode, 0)
             return self.send_plain(403)
-        if mode == "flaky" and self.command == "GET":
+        if mode in ("flaky", "stall") and self.command == "GET":
             with LOCK:
-                first = name not in FLAKY_SEEN
-                FLAKY_SEEN.add(name)
-            if first:
+                first = (mode, name) not in FLAKY_SEEN
+                FLAKY_SEEN.add((mode, name))
+            if first and mode == "flaky":
                 count(mode, 0)
                 return self.send_plain(500, b"try again")
+            if first:
+                time.sleep(10)
         size = os.path.getsize(path)
         start, end = 0, size  # end exclusive
         ranged = False

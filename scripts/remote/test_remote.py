@@ -198,6 +198,13 @@ def main():
             assert http_stats()["requests"]["flaky"] - before >= e["requests"] + 1
 
         @test
+        def a_request_that_times_out_is_retried():
+            t = time.time()
+            e = check_json(f"{HTTP}/stall/k3_conv.keras", "--request-timeout", "1")["files"][0]
+            same(check_json("fixtures/k3_conv.keras")["files"][0], e, "stall")
+            assert time.time() - t < 9, time.time() - t
+
+        @test
         def missing_and_forbidden_objects_are_clear_per_file_errors():
             doc = check_json(f"{HTTP}/ok/absent.keras", f"{HTTP}/forbidden/k3_conv.keras",
                              f"s3://{BUCKET}/fixtures/absent.keras", f"{HTTP}/ok/k3_conv.keras")

@@ -37,8 +37,9 @@ const WHOLE_UP_TO: u64 = 512 * 1024;
 const READ_AHEAD: u64 = 4;
 /// Reads larger than this (a big config member, a whole heap) bypass the cache.
 const DIRECT_ABOVE: usize = 1 << 20;
-/// At most this many blocks are kept (64 MiB an object); the cache starts over past it.
-const MAX_BLOCKS: usize = 4096;
+/// At most this many blocks are kept (16 MiB an object, 512 MiB for 32 objects in flight);
+/// the cache starts over past it.
+const MAX_BLOCKS: usize = 1024;
 
 /// A remote object behind [`RangeRead`].
 pub struct RemoteObject {
