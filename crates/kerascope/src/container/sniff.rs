@@ -104,6 +104,12 @@ mod tests {
         with_user_block.extend_from_slice(HDF5_SIGNATURE);
         assert_eq!(sniff(&with_user_block), Container::Hdf5 { offset: 512 });
         assert_eq!(sniff(b"PK\x03\x04rest"), Container::Zip);
+        // A `.keras` whose stored `model.weights.h5` member happens to start at 512·2ⁿ is
+        // still the zip it announces (and is not probed at every power of two).
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.resize(8192, 0);
+        zip.extend_from_slice(HDF5_SIGNATURE);
+        assert_eq!(sniff(&zip), Container::Zip);
         assert_eq!(sniff(b"\x80\x04\x95"), Container::Pickle);
         assert_eq!(sniff(b"  {\"weight_map\": {}}"), Container::Json);
         assert_eq!(sniff(b"GIF89a"), Container::Unknown);
