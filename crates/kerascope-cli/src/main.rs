@@ -305,9 +305,6 @@ struct CheckArgs {
     /// each path: N jobs given the same paths scan every file exactly once.
     #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
-    /// Remote objects (s3://, gs://, az://, https://) read at once.
-    #[arg(long, value_name = "N", default_value_t = 32, help_heading = "Remote")]
-    remote_concurrency: usize,
     #[command(flatten)]
     remote: RemoteArgs,
     #[command(flatten)]
@@ -318,6 +315,9 @@ struct CheckArgs {
 /// environment: AWS_*, GOOGLE_*, AZURE_*).
 #[derive(Args)]
 struct RemoteArgs {
+    /// Remote objects (s3://, gs://, az://, https://) read at once.
+    #[arg(long, value_name = "N", default_value_t = 32, help_heading = "Remote")]
+    remote_concurrency: usize,
     /// Time limit of one request to a remote store, in seconds (timed-out requests are
     /// retried).
     #[arg(
@@ -780,7 +780,7 @@ fn check_paths(args: &CheckArgs, config: Option<Value>, global: &GlobalArgs) -> 
             &remote_paths,
             &options,
             args.remote.settings(),
-            args.remote_concurrency,
+            args.remote.remote_concurrency,
             on_discovered,
             on_result,
         ));
