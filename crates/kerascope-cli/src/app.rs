@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use crate::cli;
 use crate::cli::color::ColorChoice;
 use crate::cli::size::{parse_size, parse_size_usize};
-use crate::scan::{self, FileResult, ScanOptions};
+use crate::remote;
+use crate::scan::{self, FileResult, ScanOptions, Shard};
 use kerascope::audit::{self, Severity};
 use kerascope::container::source::Source;
 use kerascope::filter::{Baseline, FindingFilter};
@@ -348,8 +349,48 @@ struct CheckArgs {
     /// Also report, as errors, what keeps this Keras from loading each file (see `compat`).
     #[arg(long, value_enum)]
     target: Option<TargetArg>,
+    /// Scan only share I of N of the files found (0 <= I < N), split by a stable hash of
+    /// each path: N jobs given the same paths scan every file exactly once.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
+    #[command(flatten)]
+    remote: RemoteArgs,
     #[command(flatten)]
     limits: LimitArgs,
+}
+
+/// How remote objects are fetched (credentials, region and endpoint come from the
+/// environment: AWS_*, GOOGLE_*, AZURE_*).
+#[derive(Args)]
+struct RemoteArgs {
+    /// Remote objects (s3://, gs://, az://, https://) read at once.
+    #[arg(long, value_name = "N", default_value_t = 32, help_heading = "Remote")]
+    remote_concurrency: usize,
+    /// Time limit of one request to a remote store, in seconds (timed-out requests are
+    /// retried).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30.0,
+        help_heading = "Remote"
+    )]
+    request_timeout: f64,
+    /// Retries of a request that failed with a 5xx, a timeout or a broken connection.
+    #[arg(long, value_name = "N", default_value_t = 5, help_heading = "Remote")]
+    max_retries: usize,
+}
+
+impl RemoteArgs {
+    fn settings(&self) -> remote::Settings {
+        remote::Settings {
+            request_timeout: Duration::try_from_secs_f64(self.request_timeout)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .unwrap_or(Duration::from_secs(30)),
+            max_retries: self.max_retries,
+            ..remote::Settings::default()
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -657,6 +698,10 @@ fn analyse(path: &Path, limits: &LimitArgs, config: Option<Value>) -> Result<Ana
         let source = limits.stdin()?;
         return analyze_source(&source, &options).map_err(|e| e.to_string());
     }
+    if remote::is_remote_path(path) {
+        let source = remote::open(&path.to_string_lossy(), remote::Settings::default())?;
+        return analyze_source(&source, &options).map_err(|e| e.to_string());
+    }
     analyze_path(path, &options).map_err(|e| e.to_string())
 }
 
@@ -723,9 +768,21 @@ fn check_paths(args: &CheckArgs, config: Option<Value>, global: &GlobalArgs) -> 
         }),
         stdin,
         compat_target: args.target.map(TargetArg::target),
+        shard: args.shard,
     };
+    let (remote_paths, local_paths): (Vec<PathBuf>, Vec<PathBuf>) = args
+        .paths
+        .iter()
+        .cloned()
+        .partition(|p| remote::is_remote_path(p));
+    if args.deep && !remote_paths.is_empty() {
+        eprintln!("kerascope: --deep reads tensor values: it scans local files only");
+        return ExitCode::from(EXIT_ERROR);
+    }
     let show_progress = !args.no_progress && !global.quiet && std::io::stderr().is_terminal();
-    let single_file = args.paths.len() == 1 && !args.paths[0].is_dir();
+    let single_file = args.paths.len() == 1
+        && !args.paths[0].is_dir()
+        && !remote::is_remote_prefix(&args.paths[0]);
     let show = args
         .show
         .map(SeverityArg::severity)
@@ -737,43 +794,61 @@ fn check_paths(args: &CheckArgs, config: Option<Value>, global: &GlobalArgs) -> 
     let color = global.color.enabled(std::io::stdout().is_terminal());
     let progress = indicatif::ProgressBar::hidden();
     let stdout = Mutex::new(std::io::stdout());
-    let results = scan::scan(
-        &args.paths,
-        &options,
-        |count| {
-            if show_progress && count > 1 {
-                progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                progress.set_length(count as u64);
-                progress.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{bar:40} {pos}/{len} {elapsed} {wide_msg}",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
+    let on_discovered = |count: usize| {
+        // Local and remote files are discovered apart: the bar counts them all.
+        let count = progress.length().unwrap_or(0) + count as u64;
+        progress.set_length(count);
+        if show_progress && count > 1 {
+            progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            progress.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} {elapsed} {wide_msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+        }
+    };
+    let on_result = |result: &FileResult| {
+        progress.inc(1);
+        match result.fetched {
+            // Remote scans count bytes too: they are what costs.
+            Some(_) => progress.set_message(format!(
+                "{} fetched · {}",
+                summary::keras_bytes(remote::fetched_total().bytes, summary::Style::Keras3),
+                result.path.display()
+            )),
+            None => progress.set_message(result.path.display().to_string()),
+        }
+        // Text and Markdown reports carry each unreadable file themselves; machine
+        // formats get one line on stderr for the people watching.
+        let in_report = matches!(args.format, CheckFormat::Text | CheckFormat::Markdown);
+        if let (false, false, Some(problem)) = (in_report, global.quiet, result.outcome.problem()) {
+            progress.suspend(|| eprintln!("kerascope: {}: {problem}", result.path.display()));
+        }
+        // NDJSON streams each file as soon as it is done; the other formats wait for the
+        // whole scan so that their order is the walk's.
+        if args.format == CheckFormat::Ndjson {
+            let line = check::FileEntry::line(result);
+            if let Ok(mut out) = stdout.lock() {
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
             }
-        },
-        |result: &FileResult| {
-            progress.inc(1);
-            progress.set_message(result.path.display().to_string());
-            // Text and Markdown reports carry each unreadable file themselves; machine
-            // formats get one line on stderr for the people watching.
-            let in_report = matches!(args.format, CheckFormat::Text | CheckFormat::Markdown);
-            if let (false, false, Some(problem)) =
-                (in_report, global.quiet, result.outcome.problem())
-            {
-                progress.suspend(|| eprintln!("kerascope: {}: {problem}", result.path.display()));
-            }
-            // NDJSON streams each file as soon as it is done; the other formats wait for the
-            // whole scan so that their order is the walk's.
-            if args.format == CheckFormat::Ndjson {
-                let line = check::FileEntry::line(result);
-                if let Ok(mut out) = stdout.lock() {
-                    let _ = writeln!(out, "{line}");
-                    let _ = out.flush();
-                }
-            }
-        },
-    );
+        }
+    };
+    let mut results = Vec::new();
+    if !local_paths.is_empty() {
+        results = scan::scan(&local_paths, &options, on_discovered, on_result);
+    }
+    if !remote_paths.is_empty() {
+        results.extend(remote::scan(
+            &remote_paths,
+            &options,
+            args.remote.settings(),
+            args.remote.remote_concurrency,
+            on_discovered,
+            on_result,
+        ));
+    }
     progress.finish_and_clear();
     if let Some(path) = &args.write_baseline {
         let mut baseline = Baseline::new();
@@ -1059,6 +1134,10 @@ fn inspect_files(files: &[PathBuf], format: InspectFormat, limits: &LimitArgs) -
         let label = path.display().to_string();
         let read = if path.as_os_str() == "-" {
             limits.stdin().and_then(|source| {
+                read_source(&source, None, &limits.limits()).map_err(|e| e.to_string())
+            })
+        } else if remote::is_remote_path(path) {
+            remote::open(&path.to_string_lossy(), remote::Settings::default()).and_then(|source| {
                 read_source(&source, None, &limits.limits()).map_err(|e| e.to_string())
             })
         } else {

@@ -5,6 +5,7 @@
 
 mod app;
 mod cli;
+pub mod remote;
 pub mod scan;
 
 pub use app::{ExitCode, RULE_SCHEMA, check_text, rule_json, rule_text, run, summary_findings};

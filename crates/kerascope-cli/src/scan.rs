@@ -44,11 +44,52 @@ pub struct ScanOptions {
     pub stdin: Option<Source>,
     /// Also report what keeps this Keras from loading the file: `check --target`.
     pub compat_target: Option<kerascope::compat::Target>,
+    /// Only this share of the files found (`--shard I/N`).
+    pub shard: Option<Shard>,
+}
+
+/// One of `count` disjoint shares of a listing (`--shard I/N`, `index` from 0): a file
+/// belongs to the share its path hashes to. The hash is FNV-1a of the path as scanned, the
+/// same on every machine and run (Rust's own hasher is seeded at random), so that N jobs
+/// given the same paths split the files between them, each exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// `I/N` with `0 <= I < N`.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (index, count) = text
+            .split_once('/')
+            .ok_or_else(|| format!("{text:?} is not I/N (e.g. 0/4)"))?;
+        let parse = |n: &str| {
+            n.trim()
+                .parse::<u64>()
+                .map_err(|e| format!("{text:?} is not I/N: {e}"))
+        };
+        let (index, count) = (parse(index)?, parse(count)?);
+        if index >= count {
+            return Err(format!(
+                "shard {index}/{count}: I runs from 0 to N - 1 (N = {count})"
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the file at `path` (as scanned) is in this share.
+    pub fn keeps(&self, path: &str) -> bool {
+        let hash = path.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        hash % self.count == self.index
+    }
 }
 
 impl ScanOptions {
     /// What each file's analysis needs of these options.
-    fn file_options(&self) -> FileOptions {
+    pub(crate) fn file_options(&self) -> FileOptions {
         FileOptions {
             limits: self.limits,
             config: self.config.clone(),
@@ -137,6 +178,7 @@ fn discover(paths: &[PathBuf], options: &ScanOptions) -> (Vec<Candidate>, Vec<Fi
                             )),
                             elapsed: Duration::ZERO,
                             size: 0,
+                            fetched: None,
                         });
                     }
                 }
@@ -181,7 +223,11 @@ pub fn scan(
     on_discovered: impl FnOnce(usize),
     on_result: impl Fn(&FileResult) + Sync,
 ) -> Vec<FileResult> {
-    let (candidates, problems) = discover(paths, options);
+    let (mut candidates, mut problems) = discover(paths, options);
+    if let Some(shard) = options.shard {
+        candidates.retain(|c| shard.keeps(&c.path.to_string_lossy()));
+        problems.retain(|p| shard.keeps(&p.path.to_string_lossy()));
+    }
     on_discovered(candidates.len() + problems.len());
     for p in &problems {
         on_result(p);
@@ -214,4 +260,35 @@ pub fn scan(
     let mut results: Vec<FileResult> = numbered.into_iter().map(|(_, result)| result).collect();
     results.extend(problems);
     results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_a_listing_stably_and_completely() {
+        assert_eq!(Shard::parse("1/4"), Ok(Shard { index: 1, count: 4 }));
+        for bad in ["4/4", "1", "a/2", "0/0", "-1/3"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        let paths: Vec<String> = (0..1000).map(|i| format!("models/m{i}.keras")).collect();
+        let shards: Vec<Shard> = (0..4).map(|index| Shard { index, count: 4 }).collect();
+        let mut sizes = [0usize; 4];
+        for path in &paths {
+            let owners: Vec<usize> = (0..4).filter(|&i| shards[i].keeps(path)).collect();
+            assert_eq!(owners.len(), 1, "{path} belongs to exactly one shard");
+            sizes[owners[0]] += 1;
+        }
+        assert!(sizes.iter().all(|&n| (200..300).contains(&n)), "{sizes:?}");
+        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c (the published test vector): the split
+        // is the same on every machine and in every release.
+        assert!(
+            Shard {
+                index: 0xaf63dc4c8601ec8c % 7,
+                count: 7
+            }
+            .keeps("a")
+        );
+    }
 }

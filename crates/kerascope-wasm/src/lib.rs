@@ -143,6 +143,7 @@ impl Session {
             outcome,
             elapsed,
             size,
+            fetched: None,
         });
         let mut view = view;
         view["size"] = json!(size);

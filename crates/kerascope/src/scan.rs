@@ -98,6 +98,15 @@ pub struct FileResult {
     pub outcome: Outcome,
     pub elapsed: Duration,
     pub size: u64,
+    /// What reading a remote file cost (`None` for local files).
+    pub fetched: Option<Fetched>,
+}
+
+/// The network cost of one remote file: bytes received and requests made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fetched {
+    pub bytes: u64,
+    pub requests: u64,
 }
 
 /// A file to analyse, and whether the user named it (named files are never skipped: a file
@@ -131,13 +140,17 @@ pub fn failed(path: &Path, message: String) -> FileResult {
         outcome: Outcome::Failed(message),
         elapsed: Duration::ZERO,
         size: 0,
+        fetched: None,
     }
 }
 
 /// The cheap first look: is this worth a full read?
-fn looks_like_keras(path: &Path) -> Result<bool, String> {
+fn looks_like_keras(path: &Path, given: Option<&Source>) -> Result<bool, String> {
     let unreadable = |e: std::io::Error| format!("cannot read: {e}");
-    let source = Source::open(path).map_err(unreadable)?;
+    let source = match given {
+        Some(source) => source.clone(),
+        None => Source::open(path).map_err(unreadable)?,
+    };
     Ok(match sniff_source(&source).map_err(unreadable)? {
         Container::Hdf5 { .. } | Container::Zip => true,
         // A JSON file is a Keras file only as a sharded-weights index.
@@ -163,9 +176,10 @@ pub fn analyse_one(candidate: &Candidate, options: &FileOptions) -> FileResult {
         outcome,
         elapsed: started.elapsed(),
         size,
+        fetched: None,
     };
     if !candidate.named && !has_keras_extension(&path) {
-        match looks_like_keras(&path) {
+        match looks_like_keras(&path, candidate.source.as_ref()) {
             Ok(true) => {}
             Ok(false) => return done(Outcome::Skipped("not a Keras file".into())),
             Err(e) => return done(Outcome::Failed(e)),

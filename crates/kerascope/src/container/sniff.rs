@@ -59,8 +59,16 @@ const HEAD: u64 = 4096;
 /// The decision, from the first bytes and a test for the HDF5 signature at an offset below
 /// `len`.
 fn classify(head: &[u8], len: u64, mut hdf5_at: impl FnMut(u64) -> bool) -> Container {
+    // A zip announces itself in its first bytes: a member that happens to start at 512·2ⁿ
+    // does not make the archive an HDF5 file with a user block, and probing a remote zip at
+    // every power of two up to 1 MiB would cost a round trip each.
+    let user_block_end = if head.starts_with(b"PK\x03\x04") {
+        0
+    } else {
+        1 << 20
+    };
     let mut offset = 0u64;
-    while offset < len && offset <= 1 << 20 {
+    while offset < len && offset <= user_block_end {
         if hdf5_at(offset) {
             return Container::Hdf5 { offset };
         }
@@ -97,6 +105,12 @@ mod tests {
         with_user_block.extend_from_slice(HDF5_SIGNATURE);
         assert_eq!(sniff(&with_user_block), Container::Hdf5 { offset: 512 });
         assert_eq!(sniff(b"PK\x03\x04rest"), Container::Zip);
+        // A `.keras` whose stored `model.weights.h5` member happens to start at 512·2ⁿ is
+        // still the zip it announces (and is not probed at every power of two).
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.resize(8192, 0);
+        zip.extend_from_slice(HDF5_SIGNATURE);
+        assert_eq!(sniff(&zip), Container::Zip);
         assert_eq!(sniff(b"\x80\x04\x95"), Container::Pickle);
         assert_eq!(sniff(b"  {\"weight_map\": {}}"), Container::Json);
         assert_eq!(sniff(b"GIF89a"), Container::Unknown);

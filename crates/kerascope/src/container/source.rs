@@ -49,6 +49,14 @@ pub trait RangeRead: Send + Sync {
     fn name(&self) -> Cow<'_, str> {
         Cow::Borrowed("input")
     }
+
+    /// Opens the file called `name` beside this one (the shards of a sharded-weights index
+    /// stored remotely); `None` when the input has no notion of neighbours. `name` is a plain
+    /// file name, checked by the caller.
+    fn sibling(&self, name: &str) -> Option<io::Result<Source>> {
+        let _ = name;
+        None
+    }
 }
 
 impl RangeRead for [u8] {
@@ -220,6 +228,15 @@ impl Source {
     pub fn contents(&self) -> io::Result<Cow<'_, [u8]>> {
         let len = usize::try_from(self.len()).map_err(|_| eof(0, usize::MAX))?;
         self.read_at(0, len)
+    }
+
+    /// The file called `name` beside this one, when the range reader behind it can open one
+    /// (see [`RangeRead::sibling`]).
+    pub fn sibling(&self, name: &str) -> Option<io::Result<Source>> {
+        match &self.backing {
+            Backing::Reader(reader, _) => reader.sibling(name),
+            Backing::Memory(_) | Backing::File(..) => None,
+        }
     }
 
     /// A view of `start..start + len`, or `None` when the range is outside the file.

@@ -434,8 +434,13 @@ pub fn read_sharded_index(
                 "shard name {shard:?} is not a plain file name (not followed)"
             )));
         }
-        let shard_source = Source::open(&folder.join(&shard))
-            .map_err(|e| Error::Keras(format!("shard {shard}: {e}")))?;
+        // A remote index finds its shards beside it in the same store; a local one (or
+        // standard input) in its folder.
+        let shard_source = match (path, source.sibling(&shard)) {
+            (None, Some(opened)) => opened,
+            _ => Source::open(&folder.join(&shard)),
+        }
+        .map_err(|e| Error::Keras(format!("shard {shard}: {e}")))?;
         let h5 = H5File::open(shard_source.whole(), limits)
             .map_err(|e| Error::Keras(format!("shard {shard}: {e}")))?;
         read_h5io_into(&h5, &format!("{shard}:"), &mut file)?;

@@ -67,6 +67,11 @@ pub struct FileEntry<'a> {
     total_params: Option<u64>,
     bytes: u64,
     seconds: f64,
+    /// Remote files only: bytes received and requests made to read them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_fetched: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requests: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     schema: Option<&'static str>,
 }
@@ -104,6 +109,8 @@ impl<'a> FileEntry<'a> {
             total_params,
             bytes: result.size,
             seconds: result.elapsed.as_secs_f64(),
+            bytes_fetched: result.fetched.map(|f| f.bytes),
+            requests: result.fetched.map(|f| f.requests),
         }
     }
 
