@@ -277,6 +277,27 @@ def config_attacks(tmp):
 # ---- 4: TFOpLambda ----------------------------------------------------------------------------
 
 
+def encoding_attacks():
+    """What Python reads, an attacker may use to hide from a scanner: members compressed with
+    bzip2 or LZMA (zipfile reads both, so Keras loads them) and Python's `Infinity` literal in
+    config.json (json reads it). Each hides the Lambda whose output_shape runs os.system."""
+    base = os.path.join(OUT, "k3_lambda_output_shape.keras")
+    for method, label in ((zipfile.ZIP_BZIP2, "bzip2"), (zipfile.ZIP_LZMA, "lzma")):
+        name = f"k3_lambda_output_shape_{label}.keras"
+        with zipfile.ZipFile(os.path.join(OUT, name), "w") as z:
+            for info, data in read_zip(base):
+                z.writestr(info.filename, data, compress_type=method)
+        record(name, [("S101", "error", "times_two")],
+               f"the output_shape Lambda attack with every member {label}-compressed")
+
+    def infinity(c):
+        layer(c, "times_two")["arguments"] = {"limit": float("inf")}
+
+    name = keras_edit(base, "k3_lambda_output_shape_infinity.keras", infinity)
+    record(name, [("S101", "error", "times_two")],
+           "the output_shape Lambda attack with an Infinity literal in its config")
+
+
 def tfop_attacks():
     for symbol, severity, stem in [
         ("io.gfile.rmtree", "error", "rmtree"),
@@ -461,6 +482,7 @@ def main():
         keras3_bases(tmp)
         tf_keras_bases(tmp)
         config_attacks(tmp)
+    encoding_attacks()
     tfop_attacks()
     pickle_attacks()
     npz_bomb()
