@@ -19,9 +19,10 @@ use std::sync::Arc;
 const IN_MEMORY_BELOW: u64 = 64 * 1024;
 
 /// Random access to the bytes of one input: all kerascope needs of it. A local file, a byte
-/// buffer, a browser `Blob` or an object-store client can stand behind it; [`Source`] puts
-/// the same block cache in front of every implementor, so that the many small reads of a
-/// parse become a few aligned ones.
+/// buffer, a browser `Blob` or an object-store client can stand behind it. Whatever stands
+/// behind a [`Source`], the HDF5 reader reads it through the same cache of aligned 4 KiB
+/// blocks and the zip reader through a 16 KiB window, so that the many small reads of a parse
+/// become a few aligned ones.
 ///
 /// ```
 /// use kerascope::RangeRead;
