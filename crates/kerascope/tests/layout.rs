@@ -63,6 +63,26 @@ fn tracked_root_entries(root: &Path) -> Option<Vec<String>> {
     Some(entries)
 }
 
+/// Every tracked path, or `None` without git.
+fn tracked_paths(root: &Path) -> Option<Vec<String>> {
+    let output = Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(root)
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    Some(
+        output
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|name| !name.is_empty())
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect(),
+    )
+}
+
 fn directory_entries(root: &Path) -> Vec<String> {
     std::fs::read_dir(root)
         .unwrap()
@@ -86,4 +106,21 @@ fn the_root_holds_only_the_project_layout() {
         strays.is_empty(),
         "entries in the repository root ({source}) outside the project layout: {strays:?}"
     );
+}
+
+/// What a merge, a patch or an editor leaves behind (`x.rs.orig`, `x.rs.rej`, `x.rs~`) is
+/// never part of the project, wherever it lands.
+#[test]
+fn no_merge_or_editor_leftovers_are_tracked() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let Some(paths) = tracked_paths(root) else {
+        return;
+    };
+    let leftovers: Vec<&String> = paths
+        .iter()
+        .filter(|path| {
+            path.ends_with(".orig") || path.ends_with(".rej") || path.ends_with('~')
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "tracked leftovers: {leftovers:?}");
 }
