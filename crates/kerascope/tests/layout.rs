@@ -118,9 +118,7 @@ fn no_merge_or_editor_leftovers_are_tracked() {
     };
     let leftovers: Vec<&String> = paths
         .iter()
-        .filter(|path| {
-            path.ends_with(".orig") || path.ends_with(".rej") || path.ends_with('~')
-        })
+        .filter(|path| path.ends_with(".orig") || path.ends_with(".rej") || path.ends_with('~'))
         .collect();
     assert!(leftovers.is_empty(), "tracked leftovers: {leftovers:?}");
 }
