@@ -20,7 +20,7 @@
 //! (analyses, as data) → [`report`] (text and the JSON documents). [`model`] and [`text`]
 //! hold what every stage shares; no module depends back on one that depends on it.
 
-pub mod align;
+pub(crate) mod align;
 pub mod analysis;
 pub mod audit;
 pub mod compat;

@@ -19,8 +19,8 @@ pub(crate) use findings;
 pub mod deep;
 pub mod marshal;
 pub mod params;
-pub mod read;
-pub mod security;
+pub(crate) mod read;
+pub(crate) mod security;
 
 use serde::Serialize;
 

@@ -549,7 +549,7 @@ fn total_elements<'a>(weights: impl Iterator<Item = &'a ExpectedTensor>) -> Opti
 }
 
 /// The derivation text of a layer: its rule's, or its nested layers' joined.
-pub fn derivation_of(layer: &LayerResult) -> Option<String> {
+pub(crate) fn derivation_of(layer: &LayerResult) -> Option<String> {
     match &layer.expected {
         Expected::Rule(output) => output.derivation.clone(),
         Expected::Nested(model) => {

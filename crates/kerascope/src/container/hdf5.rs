@@ -1266,7 +1266,7 @@ pub fn dtype_size(dtype: &str) -> Option<u64> {
     }
 }
 
-pub fn join(parent: &str, name: &str) -> String {
+pub(crate) fn join(parent: &str, name: &str) -> String {
     if parent.is_empty() {
         name.to_string()
     } else {

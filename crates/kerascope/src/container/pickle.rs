@@ -584,7 +584,7 @@ fn is_reconstruct(module: &str, name: &str) -> bool {
 }
 
 /// A NumPy dtype string (`f4`, `<f8`, `O8`, `float32`) as kerascope names dtypes.
-pub fn numpy_dtype(code: &str) -> String {
+pub(crate) fn numpy_dtype(code: &str) -> String {
     let bare = code.trim_start_matches(['<', '>', '|', '=']);
     let name = match bare {
         "f2" | "e" => "float16",

@@ -295,7 +295,7 @@ impl SourceSlice {
 
     /// When the file is in memory: its bytes and where this slice lies in them, to be
     /// shared without copying.
-    pub fn in_memory(&self) -> Option<(Arc<Vec<u8>>, usize, usize)> {
+    pub(crate) fn in_memory(&self) -> Option<(Arc<Vec<u8>>, usize, usize)> {
         match &self.source.backing {
             Backing::Memory(bytes) => Some((bytes.clone(), self.start as usize, self.len as usize)),
             Backing::File(..) | Backing::Reader(..) => None,

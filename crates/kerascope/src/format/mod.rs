@@ -7,7 +7,7 @@
 
 pub mod keras3;
 pub mod legacy;
-pub mod naming;
+pub(crate) mod naming;
 
 use std::path::Path;
 
@@ -407,7 +407,7 @@ fn unreadable_view(format: Format, error: Error) -> KerasFile {
 
 /// Decides which HDF5 flavour a container holds (FORMATS.md §0) and reads it. `config` is
 /// an architecture given apart, used to name Keras 3 `vars/N`.
-pub fn read_hdf5(h5: &H5File, config: Option<Value>) -> Result<KerasFile> {
+pub(crate) fn read_hdf5(h5: &H5File, config: Option<Value>) -> Result<KerasFile> {
     let root = h5.root()?;
     if root.has_attribute("model_config")? {
         return legacy::read(h5, Format::LegacyH5Full);
@@ -450,7 +450,7 @@ fn is_h5io_root_group(name: &str) -> bool {
 }
 
 /// A whole file parsed as JSON (see [`parse_json`]); its size is checked before it is read.
-pub fn parse_json_source(source: &Source, what: &str, limits: &Limits) -> Result<Value> {
+pub(crate) fn parse_json_source(source: &Source, what: &str, limits: &Limits) -> Result<Value> {
     within_config_bytes(source.len(), what, limits)?;
     parse_json(&source.contents()?, what, limits)
 }

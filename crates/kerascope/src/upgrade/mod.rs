@@ -8,7 +8,7 @@
 //! compile in Keras 3.
 
 mod cudnn;
-pub mod rewrite;
+pub(crate) mod rewrite;
 
 use std::path::Path;
 

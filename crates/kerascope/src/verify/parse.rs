@@ -106,7 +106,7 @@ impl PrintedRow {
     }
 
     /// Whether this row can be the layer `name` (the whole name, or its printed beginning).
-    pub fn may_be(&self, name: &str) -> bool {
+    pub(crate) fn may_be(&self, name: &str) -> bool {
         if self.name_truncated {
             name.starts_with(&self.name)
         } else {
@@ -115,7 +115,7 @@ impl PrintedRow {
     }
 
     /// Whether the printed class can be `class_name`.
-    pub fn class_may_be(&self, class_name: &str) -> Option<bool> {
+    pub(crate) fn class_may_be(&self, class_name: &str) -> Option<bool> {
         let printed = self.class_name.as_deref()?;
         Some(if self.class_truncated {
             class_name.starts_with(printed)
@@ -557,7 +557,7 @@ pub fn shape(text: &str) -> PrintedShape {
 
 /// Reads a `Connected to` cell: `in_a[0][0], in_b[0][0]`, `['in_a[0][0]', 'in_b[0][0]']`,
 /// `-`, `[]`; a cut entry keeps the beginning of its layer name.
-pub fn connections(text: &str) -> Vec<Connection> {
+pub(crate) fn connections(text: &str) -> Vec<Connection> {
     let spaced: String = text
         .chars()
         .map(|c| {
