@@ -18,6 +18,7 @@ use crate::shape::{ModelResult, analyze as infer};
 /// Everything kerascope knows about one file.
 #[derive(Debug)]
 pub struct Analysis {
+    /// What the file holds: format, versions, config, tensors, container hazards.
     pub file: KerasFile,
     /// The normalized model graph, when the file has a usable config.
     pub model: Option<Model>,
@@ -25,6 +26,8 @@ pub struct Analysis {
     pub result: Option<ModelResult>,
     /// Per top-level layer: expected against stored.
     pub layers: Vec<LayerCheck>,
+    /// Every finding about the file (unfiltered): security first, then structure, then
+    /// parameters.
     pub findings: Vec<Finding>,
 }
 

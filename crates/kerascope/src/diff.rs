@@ -30,26 +30,42 @@ pub const SCHEMA: &str = "kerascope.diff/1";
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ChangeKind {
+    /// A layer only B has.
     LayerAdded,
+    /// A layer only A has.
     LayerRemoved,
+    /// The same layer (class, config and weights) under another name.
     LayerRenamed,
     /// The same layer at another place in the model's layer order.
     LayerMoved,
+    /// The same layer with another class.
     ClassChanged,
+    /// A config key with another value, or present on one side only.
     ConfigChanged,
+    /// The inferred output shape differs.
     OutputShapeChanged,
+    /// The layer's `trainable` flag differs.
     TrainableChanged,
+    /// A weight only B's layer has.
     WeightAdded,
+    /// A weight only A's layer has.
     WeightRemoved,
+    /// The same weight with another shape.
     WeightShapeChanged,
+    /// The same weight stored in another dtype.
     WeightDtypeChanged,
+    /// The layer's parameter count differs.
     ParamsChanged,
+    /// The model's total parameter count differs.
     TotalParamsChanged,
+    /// The model's trainable parameter count differs.
     TrainableParamsChanged,
+    /// The model's non-trainable parameter count differs.
     NonTrainableParamsChanged,
 }
 
 impl ChangeKind {
+    /// The `kind` text of the JSON change (`layer_added`, `weight_shape_changed`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeKind::LayerAdded => "layer_added",
@@ -75,37 +91,54 @@ impl ChangeKind {
 /// One change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
+    /// What changed.
     pub kind: ChangeKind,
     /// The layer, `outer/inner` inside a nested model (B's name for a rename).
     pub layer: Option<String>,
+    /// The layer's class (`class` in JSON); `None` for model-level changes or an unknown class.
     #[serde(rename = "class")]
     pub class_name: Option<String>,
     /// The config key (`units`, `layer.config.units`) or the weight (`kernel`, `cell/bias`).
     pub item: Option<String>,
+    /// The value on side A as text (a count, a shape, a config value); `None` when A has none.
     pub a: Option<String>,
+    /// The value on side B as text; `None` when B has none.
     pub b: Option<String>,
 }
 
 /// What one side is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Side {
+    /// The file layout the side was read from.
     pub format: Format,
+    /// The Keras version recorded in the file, if any.
     pub keras_version: Option<String>,
+    /// The model's class (`class` in JSON: `Sequential`, `Functional`, ...), if the file has a
+    /// config.
     #[serde(rename = "class")]
     pub model_class: Option<String>,
+    /// The model's name, if the file has a config.
     pub model_name: Option<String>,
+    /// Whether the file holds a usable model config (a weights-only file does not).
     pub has_config: bool,
+    /// The total parameter count, as `model.count_params()`.
     pub total_params: u64,
+    /// Trainable parameters; `None` when the trainability of some weight is unknown.
     pub trainable_params: Option<u64>,
+    /// Non-trainable parameters; `None` when the trainability of some weight is unknown.
     pub non_trainable_params: Option<u64>,
+    /// Values of the stored optimizer state; `None` when the file holds none.
     pub optimizer_params: Option<u64>,
 }
 
 /// The comparison.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModelDiff {
+    /// The first file.
     pub a: Side,
+    /// The second file.
     pub b: Side,
+    /// What differs from A to B, layer by layer and then the totals.
     pub changes: Vec<Change>,
     /// Differences that do not make the models different (format, versions, optimizer state).
     pub notes: Vec<String>,

@@ -35,6 +35,7 @@ fn matches(code: &str, pattern: &str) -> bool {
 }
 
 impl FindingFilter {
+    /// Whether the filter keeps every finding (nothing selected, ignored or accepted).
     pub fn is_empty(&self) -> bool {
         self.select.is_empty() && self.ignore.is_empty() && self.baseline.is_none()
     }
@@ -51,6 +52,7 @@ impl FindingFilter {
                 .is_some_and(|b| b.accepts(file, finding))
     }
 
+    /// Drops the findings of `file` that are not reported.
     pub fn apply(&self, file: &str, findings: &mut Vec<Finding>) {
         if !self.is_empty() {
             findings.retain(|f| self.keeps(file, f));
@@ -61,15 +63,20 @@ impl FindingFilter {
 /// Findings accepted once (`--write-baseline`), not reported again (`--baseline`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Baseline {
+    /// Always [`BASELINE_SCHEMA`].
     pub schema: String,
+    /// The accepted findings, sorted (so the document diffs well).
     pub findings: BTreeSet<BaselineEntry>,
 }
 
 /// One accepted finding: see the module documentation for why these three fields.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct BaselineEntry {
+    /// The file's path as given to the scan, separators written `/`.
     pub file: String,
+    /// The finding's code.
     pub code: String,
+    /// The layer the finding concerns; `None` for the whole file.
     pub layer: Option<String>,
 }
 
@@ -79,6 +86,7 @@ pub fn baseline_path(file: &str) -> String {
 }
 
 impl Baseline {
+    /// An empty baseline.
     pub fn new() -> Baseline {
         Baseline {
             schema: BASELINE_SCHEMA.into(),
@@ -86,6 +94,7 @@ impl Baseline {
         }
     }
 
+    /// Accepts a finding of `file`.
     pub fn add(&mut self, file: &str, finding: &Finding) {
         self.findings.insert(BaselineEntry {
             file: baseline_path(file),
@@ -94,6 +103,7 @@ impl Baseline {
         });
     }
 
+    /// Whether a finding of `file` was accepted (same path, code and layer).
     pub fn accepts(&self, file: &str, finding: &Finding) -> bool {
         self.findings.contains(&BaselineEntry {
             file: baseline_path(file),
@@ -115,6 +125,7 @@ impl Baseline {
         Ok(baseline)
     }
 
+    /// The baseline document, pretty-printed JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }

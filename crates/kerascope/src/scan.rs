@@ -21,6 +21,7 @@ use crate::limits::Limits;
 /// How each file of a scan is analysed (the walk itself is the front end's).
 #[derive(Debug, Clone, Default)]
 pub struct FileOptions {
+    /// The resource limits each file is read under.
     pub limits: Limits,
     /// An architecture for weights-only files (`--config`).
     pub config: Option<Value>,
@@ -38,10 +39,13 @@ pub struct FileOptions {
 /// over thousands of files (the full [`Analysis`] is dropped as soon as it is made).
 #[derive(Debug, Clone)]
 pub struct FileReport {
+    /// The layout the file was read as.
     pub format: Format,
+    /// The Keras version recorded in the file, if any.
     pub keras_version: Option<String>,
     /// Stored parameters (optimizer excluded); `None` when the shapes overflow.
     pub total_params: Option<u64>,
+    /// The findings about the file that pass the scan's filter.
     pub findings: Vec<Finding>,
 }
 
@@ -66,6 +70,7 @@ impl FileReport {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Outcome {
+    /// Read and checked.
     Analysed(Box<FileReport>),
     /// Could not be read (damaged, not Keras although named so, a limit hit, unreadable).
     Failed(String),
@@ -94,9 +99,13 @@ impl Outcome {
 /// One file's result.
 #[derive(Debug)]
 pub struct FileResult {
+    /// The file, as found or named.
     pub path: PathBuf,
+    /// What happened to it.
     pub outcome: Outcome,
+    /// Wall-clock time spent on it.
     pub elapsed: Duration,
+    /// Its size in bytes.
     pub size: u64,
     /// What reading a remote file cost (`None` for local files).
     pub fetched: Option<Fetched>,
@@ -105,7 +114,9 @@ pub struct FileResult {
 /// The network cost of one remote file: bytes received and requests made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Fetched {
+    /// Bytes received.
     pub bytes: u64,
+    /// Range requests made.
     pub requests: u64,
 }
 
@@ -113,7 +124,9 @@ pub struct Fetched {
 /// that is not Keras is an error then).
 #[derive(Debug, Clone)]
 pub struct Candidate {
+    /// The file (with `source`, the name its bytes are reported under).
     pub path: PathBuf,
+    /// The user named it (rather than it being found in a folder).
     pub named: bool,
     /// Bytes already read (standard input), instead of the file at `path`.
     pub source: Option<Source>,

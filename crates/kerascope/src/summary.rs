@@ -13,13 +13,19 @@ use crate::shape::{Expected, LayerResult};
 /// One row of the table: a top-level layer, or (expanded) a layer of a nested model.
 #[derive(Debug, Clone)]
 pub struct Row {
+    /// The layer's name.
     pub name: String,
+    /// The layer's class (`Dense`, `LSTM`, ...).
     pub class_name: String,
+    /// The inferred output shapes, one per output (empty when unknown).
     pub output_shapes: Vec<Shape>,
     /// Stored elements (or, with nothing stored, the expected count).
     pub params: u64,
+    /// The count the config implies; `None` when some shape (or the rule) is unknown.
     pub expected_params: Option<u64>,
+    /// Of `params`, the trainable elements.
     pub trainable_params: u64,
+    /// Of `params`, the non-trainable elements.
     pub non_trainable_params: u64,
     /// Stored elements whose trainability no rule or config tells (custom layers,
     /// weights-only files).
@@ -28,8 +34,11 @@ pub struct Row {
     pub frozen: bool,
     /// `layer[node][tensor]` of each input of each call.
     pub connected_to: Vec<String>,
+    /// The arithmetic of the expected count (`--explain`), when a rule gives one.
     pub derivation: Option<String>,
+    /// The stored count differs from `expected_params`.
     pub mismatch: bool,
+    /// The rows of the layers of a nested model, in order (shown when expanded).
     pub children: Vec<Row>,
     /// The stored tensors, paired with what the config implies.
     pub pairs: Vec<Pair>,
@@ -38,21 +47,33 @@ pub struct Row {
 /// The whole summary of one file.
 #[derive(Debug, Clone)]
 pub struct Summary {
+    /// The model's name from the config; `None` without a config.
     pub model_name: Option<String>,
+    /// The model's class (`Sequential`, `Functional`, ...); `None` without a config.
     pub model_class: Option<String>,
+    /// One row per top-level layer, in the model's order.
     pub rows: Vec<Row>,
     /// Whether Keras would draw the "Connected to" column.
     pub graph_like: bool,
+    /// Every stored parameter element (optimizer state excluded): `model.count_params()`.
     pub total_params: u64,
+    /// The trainable elements of the total.
     pub trainable_params: u64,
+    /// The non-trainable elements of the total.
     pub non_trainable_params: u64,
+    /// The stored bytes of every parameter tensor.
     pub total_bytes: u64,
+    /// The stored bytes of the trainable elements.
     pub trainable_bytes: u64,
+    /// The stored bytes of the non-trainable elements.
     pub non_trainable_bytes: u64,
     /// Elements (and bytes) whose trainability is unknown: counted in the total only.
     pub unknown_trainability: u64,
+    /// The stored bytes of the elements whose trainability is unknown.
     pub unknown_trainability_bytes: u64,
+    /// Elements of the stored optimizer state; `None` when the file holds none.
     pub optimizer_params: Option<u64>,
+    /// Stored bytes of the optimizer state (0 when there is none).
     pub optimizer_bytes: u64,
     /// Shapes are unknown (weights-only file): the table shows stored tensors only.
     pub shapes_known: bool,

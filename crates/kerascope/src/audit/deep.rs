@@ -10,6 +10,7 @@ use crate::container::source::Source;
 use crate::format::{KerasFile, Tensor, TensorRole};
 
 super::findings! {
+    /// D101 `nan-or-inf`: a weight tensor holds NaN or infinite values.
     NAN_OR_INF = RuleDoc {
         code: "D101",
         name: "nan-or-inf",
@@ -20,6 +21,7 @@ super::findings! {
         cves: &[],
     };
 
+    /// D102 `all-zero`: a kernel, embedding or scale tensor is entirely zeros.
     ALL_ZERO = RuleDoc {
         code: "D102",
         name: "all-zero",
@@ -30,6 +32,7 @@ super::findings! {
         cves: &[],
     };
 
+    /// D103 `dtype-oddity`: a weight stored in an unusual dtype.
     DTYPE_ODDITY = RuleDoc {
         code: "D103",
         name: "dtype-oddity",
@@ -40,6 +43,7 @@ super::findings! {
         cves: &[],
     };
 
+    /// D104 `data-not-checked`: tensors whose values the deep check could not read.
     NOT_READ = RuleDoc {
         code: "D104",
         name: "data-not-checked",

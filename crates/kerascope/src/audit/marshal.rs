@@ -43,6 +43,8 @@ pub const MAX_TEXT_BYTES: usize = 32 << 20;
 /// What a marshalled code object says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CodeSummary {
+    /// `co_filename`: the source file the function was defined in, as recorded at
+    /// compile time (always set for decoded marshal data).
     pub filename: Option<String>,
     /// `co_name` (`<lambda>`).
     pub name: Option<String>,
@@ -70,32 +72,60 @@ pub struct CodeSummary {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MarshalError {
+    /// The input holds no bytes at all.
     #[error("marshal data is empty")]
     Empty,
+    /// The stream ends at byte `offset` in the middle of an object.
+    #[allow(missing_docs)] // the fields are described above
     #[error("marshal data truncated at byte {offset}")]
     Truncated { offset: usize },
+    /// A type code (`code`, without the `FLAG_REF` bit) that marshal does not define, at byte
+    /// `offset`.
+    #[allow(missing_docs)] // the fields are described above
     #[error("unknown marshal type code 0x{code:02x} at byte {offset}")]
     UnknownType { code: u8, offset: usize },
+    /// Objects nested deeper than `max` ([`MAX_DEPTH`]), at byte `offset`.
+    #[allow(missing_docs)] // the fields are described above
     #[error("marshal data nested deeper than {max} levels at byte {offset}")]
     TooDeep { max: usize, offset: usize },
+    /// A limit on input, objects or copied text was reached; `what` names it.
+    #[allow(missing_docs)] // the fields are described above
     #[error("marshal data too big: {what}")]
     TooBig { what: &'static str },
+    /// A negative length `len` read at byte `offset`.
+    #[allow(missing_docs)] // the fields are described above
     #[error("bad length {len} at byte {offset}")]
     BadLength { len: i64, offset: usize },
+    /// A reference to object `index` that does not exist or is still being read (a cycle), at byte
+    /// `offset`.
+    #[allow(missing_docs)] // the fields are described above
     #[error("invalid reference {index} at byte {offset}")]
     BadRef { index: i64, offset: usize },
+    /// A malformed `l` long integer at byte `offset`; `why` says what is wrong.
+    #[allow(missing_docs)] // the fields are described above
     #[error("bad long integer at byte {offset}: {why}")]
     BadLong { offset: usize, why: &'static str },
+    /// A text float (`f`, `x`) that does not parse, at byte `offset`.
+    #[allow(missing_docs)] // the fields are described above
     #[error("bad float text at byte {offset}")]
     BadFloat { offset: usize },
+    /// A `TYPE_NULL` where a value must stand, at byte `offset`.
+    #[allow(missing_docs)] // the fields are described above
     #[error("NULL object where a value is required at byte {offset}")]
     UnexpectedNull { offset: usize },
+    /// The input does not start with a code object: its first byte is `code`.
+    #[allow(missing_docs)] // the fields are described above
     #[error("not a code object (marshal type code 0x{code:02x})")]
     NotCode { code: u8 },
+    /// A code object at byte `offset` that no layout makes plausible; `why` says which field fails.
+    #[allow(missing_docs)] // the fields are described above
     #[error("implausible code object at byte {offset}: {why}")]
     BadCode { offset: usize, why: &'static str },
+    /// `count` bytes remain after the code object that ends at byte `offset`.
+    #[allow(missing_docs)] // the fields are described above
     #[error("{count} trailing bytes after the code object at byte {offset}")]
     TrailingBytes { offset: usize, count: usize },
+    /// The Keras text is not valid base64 (the decoder's message).
     #[error("invalid base64: {0}")]
     Base64(String),
 }
@@ -131,33 +161,48 @@ impl Layout {
 pub enum Value {
     /// `TYPE_NULL` (`0`): the end of a dict; never a value elsewhere.
     Null,
+    /// `N`: Python's `None`.
     None,
+    /// `T`: `True`.
     True,
+    /// `F`: `False`.
     False,
+    /// `.`: `...` (`Ellipsis`).
     Ellipsis,
+    /// `S`: the `StopIteration` singleton.
     StopIteration,
     /// `i` (32-bit) or `I` (64-bit) integers.
     Int(i64),
     /// `l` long integers; `None` when the value does not fit an `i128`.
     Long(Option<i128>),
+    /// `g` (binary) or `f` (text) floats.
     Float(f64),
+    /// `y` (binary) or `x` (text) complex numbers: real and imaginary parts.
     Complex(f64, f64),
     /// `s` (bytes; `str` in Python 2, where `t` and `R` are bytes too).
     Bytes(Vec<u8>),
     /// `u`, `a`, `z` and their interned forms (`t` in Python 3).
     Str(String),
+    /// `(` and `)` tuples, in order.
     Tuple(Vec<Rc<Value>>),
+    /// `[` lists, in order.
     List(Vec<Rc<Value>>),
+    /// `<` sets, in stream order.
     Set(Vec<Rc<Value>>),
+    /// `>` frozensets, in stream order.
     FrozenSet(Vec<Rc<Value>>),
+    /// `{` dicts: key and value pairs, in stream order.
     Dict(Vec<(Rc<Value>, Rc<Value>)>),
+    /// `c`: a nested code object (a lambda, function or comprehension).
     Code(Box<CodeObject>),
 }
 
 /// A decoded code object. Names are decoded as text (Python 2 byte strings lossily).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeObject {
+    /// The field layout the object parsed under (which CPython family wrote it).
     pub layout: Layout,
+    /// `co_argcount`: positional arguments.
     pub argcount: i32,
     /// 0 before 3.8.
     pub posonlyargcount: i32,
@@ -165,19 +210,29 @@ pub struct CodeObject {
     pub kwonlyargcount: i32,
     /// `None` in 3.11+ (derived from the locals there).
     pub nlocals: Option<i32>,
+    /// `co_stacksize`: the evaluation stack depth the bytecode needs.
     pub stacksize: i32,
+    /// `co_flags`: the `CO_*` bits (varargs, generator, ...).
     pub flags: i32,
     /// `co_code` (a [`Value::Bytes`], shared, never copied): see [`CodeObject::bytecode`].
     code: Rc<Value>,
     /// `co_consts` (a [`Value::Tuple`], shared): see [`CodeObject::consts`].
     consts: Rc<Value>,
+    /// `co_names`: globals and attributes the bytecode references.
     pub names: Vec<String>,
+    /// `co_varnames` (arguments and locals; in 3.11+ the local entries of `co_localsplusnames`).
     pub varnames: Vec<String>,
+    /// `co_freevars`: names taken from an enclosing function's closure.
     pub freevars: Vec<String>,
+    /// `co_cellvars`: locals that nested functions capture.
     pub cellvars: Vec<String>,
+    /// `co_filename`: the source file recorded at compile time.
     pub filename: String,
+    /// `co_name` (`<lambda>` for a lambda).
     pub name: String,
+    /// `co_qualname` (3.11+; `None` before).
     pub qualname: Option<String>,
+    /// `co_firstlineno`: the first source line of the function.
     pub firstlineno: i32,
 }
 

@@ -19,8 +19,8 @@ pub(crate) use findings;
 pub mod deep;
 pub mod marshal;
 pub mod params;
-pub mod read;
-pub mod security;
+pub(crate) mod read;
+pub(crate) mod security;
 
 use serde::Serialize;
 
@@ -29,12 +29,18 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Severity {
+    /// Worth knowing (what could not be checked, an unusual dtype); not a fault of the file.
     Info,
+    /// Suspicious or incomplete: worth a look, not proof of a fault.
     Warning,
+    /// Wrong or dangerous: weights that do not match the config, damaged data, or content
+    /// that reads files or runs code when the model is loaded.
     Error,
 }
 
 impl Severity {
+    /// The lower-case name used in every output and on the command line (`info`, `warning`,
+    /// `error`).
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -59,9 +65,11 @@ impl std::str::FromStr for Severity {
 /// The documentation of one finding code, kept beside its check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RuleDoc {
+    /// The stable code: a family letter and three digits (`F101`, `P101`, `S101`, `D101`).
     pub code: &'static str,
     /// A short kebab-case name: `shape-mismatch`.
     pub name: &'static str,
+    /// The severity every finding with this code carries.
     pub severity: Severity,
     /// What it finds.
     pub summary: &'static str,
@@ -76,15 +84,21 @@ pub struct RuleDoc {
 /// One finding about one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// The [`RuleDoc::code`] of the finding (`kerascope rule CODE` explains it).
     pub code: &'static str,
+    /// How bad it is (the severity of its code).
     pub severity: Severity,
+    /// The layer it concerns, by name; `None` when it concerns the whole file.
     pub layer: Option<String>,
+    /// One line saying what was found, with the numbers involved.
     pub message: String,
+    /// CVE ids of the attack this finding covers (omitted from JSON when there are none).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub cve: &'static [&'static str],
 }
 
 impl Finding {
+    /// A finding of the code `doc` (its code, severity and CVEs) about `layer`.
     pub fn new(doc: &RuleDoc, layer: Option<&str>, message: impl Into<String>) -> Finding {
         Finding {
             code: doc.code,

@@ -11,6 +11,7 @@ use crate::shape::{Expected, LayerResult, ModelResult};
 use crate::text::tuple;
 
 super::findings! {
+    /// P101 `shape-mismatch`: a stored tensor's shape differs from the one the config implies.
     SHAPE_MISMATCH = RuleDoc {
         code: "P101",
         name: "shape-mismatch",
@@ -22,6 +23,7 @@ super::findings! {
         cves: &[],
     };
 
+    /// P102 `missing-tensor`: the config implies a weight the file does not store.
     MISSING_TENSOR = RuleDoc {
         code: "P102",
         name: "missing-tensor",
@@ -32,6 +34,7 @@ super::findings! {
         cves: &[],
     };
 
+    /// P103 `unexpected-tensor`: a stored tensor the layer's config does not create.
     UNEXPECTED_TENSOR = RuleDoc {
         code: "P103",
         name: "unexpected-tensor",
@@ -42,6 +45,7 @@ super::findings! {
         cves: &[],
     };
 
+    /// P104 `count-mismatch`: a layer stores another parameter count than its config implies.
     COUNT_MISMATCH = RuleDoc {
         code: "P104",
         name: "count-mismatch",
@@ -52,6 +56,7 @@ super::findings! {
         cves: &[],
     };
 
+    /// P105 `no-rule`: a layer class kerascope has no rule for.
     NO_RULE = RuleDoc {
         code: "P105",
         name: "no-rule",
@@ -62,6 +67,7 @@ super::findings! {
         cves: &[],
     };
 
+    /// P106 `unverifiable`: a layer's expected shapes cannot be derived.
     UNVERIFIABLE = RuleDoc {
         code: "P106",
         name: "unverifiable",
@@ -72,6 +78,7 @@ super::findings! {
         cves: &[],
     };
 
+    /// P107 `no-config`: no layer list to check the tensors against.
     NO_CONFIG = RuleDoc {
         code: "P107",
         name: "no-config",
@@ -82,6 +89,7 @@ super::findings! {
         cves: &[],
     };
 
+    /// P108 `input-from-tensors`: an input shape recovered from the stored tensors.
     INPUT_FROM_TENSORS = RuleDoc {
         code: "P108",
         name: "input-from-tensors",
@@ -100,10 +108,12 @@ pub struct ExpectedTensor {
     pub sublayers: Vec<String>,
     /// Keras 3 object path below the top-level layer: `layers/dense/cell`.
     pub object_path: String,
+    /// The weight as the layer rule declares it (name, shape, trainable).
     pub weight: ExpectedWeight,
 }
 
 impl ExpectedTensor {
+    /// The weight's path below the top-level layer, as printed: `d1/kernel`, `cell/bias`.
     pub fn label(&self) -> String {
         let mut parts: Vec<&str> = self.sublayers.iter().skip(1).map(String::as_str).collect();
         if !self.weight.owner.is_empty() {
@@ -117,7 +127,9 @@ impl ExpectedTensor {
 /// A stored tensor paired with the weight it was matched to.
 #[derive(Debug, Clone, Serialize)]
 pub struct Pair {
+    /// The weight the config implies; `None` for a stored tensor no rule expects.
     pub expected: Option<ExpectedTensor>,
+    /// The tensor found in the file; `None` for an expected weight that is missing.
     pub stored: Option<Tensor>,
     /// A second stored copy of a counted weight (Keras 3 SpectralNormalization's kernel):
     /// not a parameter of its own.
@@ -127,13 +139,17 @@ pub struct Pair {
 /// The comparison of one top-level layer.
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerCheck {
+    /// The layer's name.
     pub name: String,
+    /// The layer's class (`Dense`, `LSTM`, ...).
     pub class_name: String,
+    /// Every stored or expected weight of the layer, paired.
     pub pairs: Vec<Pair>,
     /// Σ stored elements.
     pub stored_params: u64,
     /// Σ expected elements, `None` when some shape (or the rule) is unknown.
     pub expected_params: Option<u64>,
+    /// Σ expected trainable elements, `None` when some shape (or the rule) is unknown.
     pub expected_trainable: Option<u64>,
     /// Derivation text of the layer (the nested layers' texts joined for a nested model).
     pub derivation: Option<String>,
@@ -549,7 +565,7 @@ fn total_elements<'a>(weights: impl Iterator<Item = &'a ExpectedTensor>) -> Opti
 }
 
 /// The derivation text of a layer: its rule's, or its nested layers' joined.
-pub fn derivation_of(layer: &LayerResult) -> Option<String> {
+pub(crate) fn derivation_of(layer: &LayerResult) -> Option<String> {
     match &layer.expected {
         Expected::Rule(output) => output.derivation.clone(),
         Expected::Nested(model) => {

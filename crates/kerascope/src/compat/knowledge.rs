@@ -24,6 +24,7 @@ struct Targets {
 /// One Keras version's facts.
 #[derive(Deserialize)]
 pub struct TargetFacts {
+    /// The version the facts were read from (`3.15.1`).
     pub version: String,
     /// Classes the module-less (legacy H5) path resolves by name, with their signatures.
     pub layers: BTreeMap<String, LayerFacts>,
@@ -81,6 +82,7 @@ pub struct ObjectFacts {
 
 /// Lookups built once from [`TargetFacts`].
 pub struct Index {
+    /// The facts the lookups are built from.
     pub facts: TargetFacts,
     modules: HashSet<String>,
     api: HashSet<String>,
@@ -111,14 +113,17 @@ impl Index {
         }
     }
 
+    /// The signature facts of a class the module-less path resolves by name, if it does.
     pub fn layer(&self, class: &str) -> Option<&LayerFacts> {
         self.facts.layers.get(class)
     }
 
+    /// Whether a public name (`keras.layers.Dense`) resolves in the target.
     pub fn has_api(&self, name: &str) -> bool {
         self.api.contains(name)
     }
 
+    /// Whether the target can import this module (`keras.src.layers.core.dense`, `keras.layers`).
     pub fn has_module(&self, module: &str) -> bool {
         self.modules.contains(module)
     }

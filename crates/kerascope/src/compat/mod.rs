@@ -38,6 +38,7 @@ pub enum Target {
 }
 
 impl Target {
+    /// The target with its version, for people (`Keras 3.15.1`, `tf_keras 2.21.0`).
     pub fn describe(self) -> String {
         let version = &for_target(self).facts.version;
         match self {
@@ -52,7 +53,9 @@ impl Target {
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Verdict {
+    /// The target loads the file.
     Loads,
+    /// The target refuses the file: see the blockers.
     Fails,
     /// Weights without an architecture: `load_model` refuses every such file ("No model
     /// config found"); `load_weights` into a model built in code is the way.
@@ -118,6 +121,7 @@ pub enum Code {
 }
 
 impl Code {
+    /// The code's text (`C101`).
     pub fn as_str(self) -> &'static str {
         match self {
             Code::UnknownClass => "C101",
@@ -143,6 +147,7 @@ impl Code {
 /// One reason the target refuses the file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Blocker {
+    /// What kind of blocker it is.
     pub code: Code,
     /// The layer (its name in the config), when one is at fault.
     pub layer: Option<String>,
@@ -159,6 +164,7 @@ pub struct Blocker {
 /// The answer for one file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assessment {
+    /// Whether the target loads the file.
     pub verdict: Verdict,
     /// In the order the target's loader meets them: the first is the error it raises.
     pub blockers: Vec<Blocker>,

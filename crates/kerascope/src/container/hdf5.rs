@@ -38,19 +38,34 @@ pub const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 #[non_exhaustive]
 pub enum Hdf5Hazard {
     /// A soft link (a path inside the same file).
+    ///
+    /// The link at `path` names `target`.
+    #[allow(missing_docs)] // the fields are described above
     SoftLink { path: String, target: String },
     /// An external link to an object in another file.
     ExternalLink {
+        /// Where the link is.
         path: String,
+        /// The other file, as the link names it.
         file: String,
+        /// The object path inside the other file.
         target: String,
     },
     /// A dataset whose raw data lives in other files (HDF5 external storage).
+    ///
+    /// The dataset at `path` lists these `files` for its data.
+    #[allow(missing_docs)] // the fields are described above
     ExternalStorage { path: String, files: Vec<String> },
     /// A virtual dataset (data mapped from other datasets or files).
+    ///
+    /// `path` is the dataset.
+    #[allow(missing_docs)] // the fields are described above
     VirtualDataset { path: String },
     /// An object reached by a second path (hard link or soft link to an object already seen;
     /// a cycle when it is an ancestor).
+    ///
+    /// The object at `path` was already reached at `first_seen_at`.
+    #[allow(missing_docs)] // the fields are described above
     Alias { path: String, first_seen_at: String },
 }
 
@@ -59,6 +74,7 @@ pub enum Hdf5Hazard {
 pub struct DatasetInfo {
     /// Path from the root, without a leading `/`.
     pub path: String,
+    /// The declared dimensions, outermost first (empty for a scalar).
     pub shape: Vec<u64>,
     /// NumPy-style dtype name (`float32`, `int8`, `bfloat16`, `|S10`...).
     pub dtype: String,
@@ -78,6 +94,9 @@ pub enum DataLocation {
     #[default]
     Unknown,
     /// One block of the file.
+    ///
+    /// `size` bytes from byte `offset` of the file.
+    #[allow(missing_docs)] // the fields are described above
     Contiguous { offset: u64, size: u64 },
     /// Inside the object header.
     Compact(Vec<u8>),
@@ -241,10 +260,12 @@ impl H5File {
         self.bytes_read.load(Ordering::Relaxed)
     }
 
+    /// The limits this container is read under.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
 
+    /// The root group.
     pub fn root(&self) -> Result<H5Group> {
         let group = guard(|| self.file.root_group()).map_err(|e| Error::hdf5("/", e))?;
         Ok(H5Group::new(group, String::new(), self))
@@ -931,10 +952,13 @@ fn is_virtual_layout(error: &H5Error) -> bool {
 /// Everything found below a group.
 #[derive(Debug, Default)]
 pub struct Walk {
+    /// Paths of every group below the start (without a leading `/`), in walk order.
     pub groups: Vec<String>,
     /// The object address of each of `groups`, in the same order.
     pub group_addresses: Vec<u64>,
+    /// Every dataset below the start, in walk order.
     pub datasets: Vec<DatasetInfo>,
+    /// Links, external storage and aliases met on the way (recorded, never followed).
     pub hazards: Vec<Hdf5Hazard>,
 }
 
@@ -1012,6 +1036,7 @@ impl H5Group {
         Ok(self.attributes()?.iter().find(|a| a.name == name))
     }
 
+    /// Whether the object has an attribute of this name.
     pub fn has_attribute(&self, name: &str) -> Result<bool> {
         Ok(self.find_attribute(name)?.is_some())
     }
@@ -1266,7 +1291,7 @@ pub fn dtype_size(dtype: &str) -> Option<u64> {
     }
 }
 
-pub fn join(parent: &str, name: &str) -> String {
+pub(crate) fn join(parent: &str, name: &str) -> String {
     if parent.is_empty() {
         name.to_string()
     } else {

@@ -6,6 +6,7 @@
 pub struct NpyHeader {
     /// The `descr` string (`<f4`, `|O`, ...).
     pub descr: String,
+    /// The `shape` tuple of the header.
     pub shape: Vec<u64>,
     /// Offset of the data (or pickle) after the header.
     pub data_offset: usize,

@@ -16,13 +16,16 @@ pub const MAX_NODES: usize = 1 << 20;
 /// One global the stream imports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Import {
+    /// The module (`numpy.core.multiarray`, `os`); empty when the stream gave only a name.
     pub module: String,
+    /// The attribute imported from it (`_reconstruct`, `system`).
     pub name: String,
     /// The opcode that imported it (`GLOBAL`, `STACK_GLOBAL`, `INST`, ...).
     pub opcode: &'static str,
 }
 
 impl Import {
+    /// `module.name` (just `name` without a module).
     pub fn qualified(&self) -> String {
         if self.module.is_empty() {
             self.name.clone()
@@ -35,6 +38,7 @@ impl Import {
 /// A NumPy array rebuilt by the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Array {
+    /// The array's shape, outermost dimension first.
     pub shape: Vec<u64>,
     /// NumPy-style name (`float32`, `int64`, `object`), or the stored type string.
     pub dtype: String,
@@ -45,7 +49,9 @@ pub struct Array {
 /// What a pickle stream does, as far as it could be read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scan {
+    /// The protocol of the first `PROTO` opcode; `None` for protocols 0 and 1, which have none.
     pub protocol: Option<u8>,
+    /// Every global imported, in stream order.
     pub imports: Vec<Import>,
     /// Arrays in the order the stream completes them (`BUILD` of a `_reconstruct` result).
     pub arrays: Vec<Array>,
@@ -58,7 +64,9 @@ pub struct Scan {
 /// Where and why a stream could not be read further.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PickleError {
+    /// The byte of the stream where reading stopped.
     pub offset: usize,
+    /// Why.
     pub message: String,
 }
 
@@ -584,7 +592,7 @@ fn is_reconstruct(module: &str, name: &str) -> bool {
 }
 
 /// A NumPy dtype string (`f4`, `<f8`, `O8`, `float32`) as kerascope names dtypes.
-pub fn numpy_dtype(code: &str) -> String {
+pub(crate) fn numpy_dtype(code: &str) -> String {
     let bare = code.trim_start_matches(['<', '>', '|', '=']);
     let name = match bare {
         "f2" | "e" => "float16",

@@ -10,6 +10,7 @@ use super::source::Source;
 #[non_exhaustive]
 pub enum Container {
     /// HDF5, with the superblock at this offset (0, or 512·2ⁿ after a user block).
+    #[allow(missing_docs)] // `offset` is described above
     Hdf5 { offset: u64 },
     /// A zip archive (`.keras`).
     Zip,

@@ -201,6 +201,7 @@ impl Source {
         }
     }
 
+    /// The file's length in bytes.
     pub fn len(&self) -> u64 {
         match &self.backing {
             Backing::Memory(bytes) => bytes.len() as u64,
@@ -208,6 +209,7 @@ impl Source {
         }
     }
 
+    /// Whether the file holds no bytes.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -274,10 +276,12 @@ impl SourceSlice {
         self.start
     }
 
+    /// The slice's length in bytes.
     pub fn len(&self) -> u64 {
         self.len
     }
 
+    /// Whether the slice holds no bytes.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -295,7 +299,7 @@ impl SourceSlice {
 
     /// When the file is in memory: its bytes and where this slice lies in them, to be
     /// shared without copying.
-    pub fn in_memory(&self) -> Option<(Arc<Vec<u8>>, usize, usize)> {
+    pub(crate) fn in_memory(&self) -> Option<(Arc<Vec<u8>>, usize, usize)> {
         match &self.source.backing {
             Backing::Memory(bytes) => Some((bytes.clone(), self.start as usize, self.len as usize)),
             Backing::File(..) | Backing::Reader(..) => None,

@@ -15,6 +15,7 @@ pub struct ZipMember {
     pub name: String,
     /// Declared uncompressed size.
     pub size: u64,
+    /// Declared compressed size: the bytes the member's data takes in the archive.
     pub compressed_size: u64,
     /// `stored`, `deflated`, or the method number.
     pub method: String,
@@ -25,6 +26,7 @@ pub struct ZipMember {
 }
 
 impl ZipMember {
+    /// Whether the member is stored uncompressed.
     pub fn is_stored(&self) -> bool {
         self.method == "stored"
     }
@@ -34,6 +36,7 @@ impl ZipMember {
 pub struct ZipFile {
     source: Source,
     archive: zip::ZipArchive<SliceReader>,
+    /// Every member, in central directory order.
     pub members: Vec<ZipMember>,
     /// Names the central directory lists more than once (the `zip` crate keeps one of each;
     /// the raw directory is scanned to see them all).
@@ -42,6 +45,7 @@ pub struct ZipFile {
 }
 
 impl ZipFile {
+    /// Opens an archive from its central directory, refusing more members than the limits allow.
     pub fn open(source: &Source, limits: &Limits) -> Result<ZipFile> {
         let mut archive =
             zip::ZipArchive::new(source.whole().reader()).map_err(|e| Error::Zip(e.to_string()))?;
@@ -96,6 +100,7 @@ impl ZipFile {
         })
     }
 
+    /// The member of this name (as stored), if any.
     pub fn member(&self, name: &str) -> Option<&ZipMember> {
         self.members.iter().find(|m| m.name == name)
     }

@@ -24,7 +24,7 @@ const WEIGHTS_NPZ: &str = "model.weights.npz";
 
 /// Reads a `.keras` zip: `config.json` (required), `metadata.json`, and the weights member
 /// parsed in place when stored uncompressed.
-pub fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
+pub(crate) fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
     let mut zip = ZipFile::open(source, limits)?;
     let mut file = KerasFile::new(Format::KerasZip);
     file.zip_members = zip.members.clone();
@@ -207,7 +207,7 @@ fn keras3_dialect(version: Option<&str>) -> Dialect {
 }
 
 /// Reads a standalone H5IOStore weights file (no config inside).
-pub fn read_h5io(h5: &H5File, format: Format, config: Option<Value>) -> Result<KerasFile> {
+pub(crate) fn read_h5io(h5: &H5File, format: Format, config: Option<Value>) -> Result<KerasFile> {
     let mut file = KerasFile::new(format);
     file.dialect = Dialect::Keras3;
     file.model_config = config;
@@ -403,7 +403,7 @@ fn stored_layer_name(h5: &H5File, raw_object: &str) -> Option<String> {
 
 /// Reads a sharded-weights index and every shard it names, from the index's folder. Shard
 /// names must be plain file names: a path is never followed out of that folder.
-pub fn read_sharded_index(
+pub(crate) fn read_sharded_index(
     source: &Source,
     path: Option<&Path>,
     limits: &Limits,

@@ -309,7 +309,7 @@ fn take_dataset(
 
 /// Splits a stored weight name into (owner scope, short name): `lstm/lstm_cell/kernel:0` →
 /// (`lstm/lstm_cell`, `kernel`); Keras 1 `forward_lstm_1_W_i:0` → (`forward_lstm_1`, `W_i`).
-pub fn split_weight_name(weight_name: &str, dialect: Dialect) -> (String, String) {
+pub(crate) fn split_weight_name(weight_name: &str, dialect: Dialect) -> (String, String) {
     let base = strip_tf_suffix(weight_name);
     if let Some((owner, short)) = base.rsplit_once('/') {
         return (owner.to_string(), strip_tf_suffix(short).to_string());
@@ -325,7 +325,7 @@ pub fn split_weight_name(weight_name: &str, dialect: Dialect) -> (String, String
 }
 
 /// Keras 0.x weights: `layer_N/param_M` datasets under a root with `nb_layers` (no names).
-pub fn read_keras0(h5: &H5File) -> Result<KerasFile> {
+pub(crate) fn read_keras0(h5: &H5File) -> Result<KerasFile> {
     let mut file = KerasFile::new(Format::Keras0Weights);
     let walk = h5.walk("")?;
     file.hdf5_hazards = walk.hazards;

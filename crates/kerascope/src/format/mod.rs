@@ -7,7 +7,7 @@
 
 pub mod keras3;
 pub mod legacy;
-pub mod naming;
+pub(crate) mod naming;
 
 use std::path::Path;
 
@@ -53,6 +53,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format's name for people (`legacy HDF5 full model`).
     pub fn describe(self) -> &'static str {
         match self {
             Format::LegacyH5Full => "legacy HDF5 full model",
@@ -85,6 +86,7 @@ pub enum TensorRole {
 /// One stored tensor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tensor {
+    /// What the tensor is for (its role decides whether it counts as a parameter).
     pub role: TensorRole,
     /// The top-level layer (an entry of `model.layers`) the tensor belongs to.
     pub layer: Option<String>,
@@ -97,7 +99,9 @@ pub struct Tensor {
     /// Where it is stored: the HDF5 path from the root, without a leading `/` (prefixed with
     /// `<member or shard>:` when not in the top-level file).
     pub path: String,
+    /// The stored shape, outermost dimension first.
     pub shape: Vec<u64>,
+    /// The stored element type, NumPy-style (`float32`, `int64`, `|S5`).
     pub dtype: String,
     /// Bytes used in the file, when known without reading the data.
     pub stored_bytes: Option<u64>,
@@ -122,8 +126,11 @@ impl Tensor {
 /// A structural problem that does not stop the read (it becomes a finding).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReadNote {
+    /// What kind of problem it is.
     pub kind: NoteKind,
+    /// The top-level layer it concerns, if any.
     pub layer: Option<String>,
+    /// What was found, in one line.
     pub message: String,
 }
 
@@ -159,24 +166,29 @@ pub struct PickleStream {
 /// Everything kerascope knows about one file after reading its metadata.
 #[derive(Debug, Clone, Serialize)]
 pub struct KerasFile {
+    /// The layout the file was recognised as.
     pub format: Format,
     /// The version string stored in the file (never trusted for security decisions).
     pub keras_version: Option<String>,
+    /// The backend recorded in the file (`tensorflow`, `jax`, `torch`), if any.
     pub backend: Option<String>,
     /// The config dialect, from the stored version (FORMATS.md §0).
     pub dialect: Dialect,
     /// The model config: `{"class_name", "config", ...}`.
     pub model_config: Option<Value>,
+    /// The `training_config` (`model.compile()` arguments), if stored.
     pub training_config: Option<Value>,
     /// `metadata.json` of a `.keras` archive.
     pub metadata: Option<Value>,
     /// Top-level layer names in stored order (legacy `layer_names`; Keras 3 object keys).
     pub layer_names: Vec<String>,
+    /// Every stored tensor, with its role, layer and owner, in stored order.
     pub tensors: Vec<Tensor>,
     /// Links, external storage and aliases found in the HDF5 container(s).
     pub hdf5_hazards: Vec<Hdf5Hazard>,
     /// Members of a `.keras` archive.
     pub zip_members: Vec<ZipMember>,
+    /// Member names a `.keras` archive holds more than once.
     pub zip_duplicate_names: Vec<String>,
     /// Pickle streams read statically (the file itself, or `model.weights.npz` members).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -187,6 +199,7 @@ pub struct KerasFile {
     pub polyglot: Option<Box<KerasFile>>,
     /// Shard files of sharded weights.
     pub shards: Vec<String>,
+    /// Structural problems that did not stop the read (each becomes a finding).
     pub notes: Vec<ReadNote>,
     /// Bytes of HDF5 containers read to describe the file (metadata only: tensor data is
     /// never read), overlapping reads counted each time.
@@ -242,10 +255,12 @@ impl KerasFile {
             .try_fold(0u64, |acc, t| acc.checked_add(t.elements()?))
     }
 
+    /// The model config's `class_name` (`Sequential`, `Functional`, ...); `None` without a config.
     pub fn model_class(&self) -> Option<&str> {
         self.model_config.as_ref()?.get("class_name")?.as_str()
     }
 
+    /// The model config's `name`; `None` without a config or name.
     pub fn model_name(&self) -> Option<&str> {
         let config = self.model_config.as_ref()?.get("config")?;
         config.get("name")?.as_str()
@@ -407,7 +422,7 @@ fn unreadable_view(format: Format, error: Error) -> KerasFile {
 
 /// Decides which HDF5 flavour a container holds (FORMATS.md §0) and reads it. `config` is
 /// an architecture given apart, used to name Keras 3 `vars/N`.
-pub fn read_hdf5(h5: &H5File, config: Option<Value>) -> Result<KerasFile> {
+pub(crate) fn read_hdf5(h5: &H5File, config: Option<Value>) -> Result<KerasFile> {
     let root = h5.root()?;
     if root.has_attribute("model_config")? {
         return legacy::read(h5, Format::LegacyH5Full);
@@ -450,7 +465,7 @@ fn is_h5io_root_group(name: &str) -> bool {
 }
 
 /// A whole file parsed as JSON (see [`parse_json`]); its size is checked before it is read.
-pub fn parse_json_source(source: &Source, what: &str, limits: &Limits) -> Result<Value> {
+pub(crate) fn parse_json_source(source: &Source, what: &str, limits: &Limits) -> Result<Value> {
     within_config_bytes(source.len(), what, limits)?;
     parse_json(&source.contents()?, what, limits)
 }

@@ -16,7 +16,9 @@ use crate::model::{Dialect, Dim, Shape};
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ModelKind {
+    /// A `Sequential` model: each layer feeds the next.
     Sequential,
+    /// A functional model (`Model`/`Functional`): layers wired by their inbound nodes.
     Functional,
     /// A subclassed model: only constructor arguments are serialized, no layer list.
     Subclassed,
@@ -25,10 +27,12 @@ pub enum ModelKind {
 /// A reference to one output tensor of one call of a layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TensorRef {
+    /// The producing layer's name.
     pub layer: String,
     /// Index of the call (inbound node) of `layer` that produced it, already corrected for
     /// the hidden first node of nested models in Keras ≤ 2 configs.
     pub node: usize,
+    /// Index of the tensor among that call's outputs.
     pub tensor: usize,
     /// The shape Keras 3 records with every tensor of a call.
     pub shape: Option<Shape>,
@@ -37,6 +41,7 @@ pub struct TensorRef {
 /// One layer entry of a model config.
 #[derive(Debug, Clone)]
 pub struct Layer {
+    /// The layer's name (unique within its model).
     pub name: String,
     /// As serialized (Keras 1 names such as `Convolution2D` are kept: they are what the user
     /// saw, and rules accept them).
@@ -51,10 +56,12 @@ pub struct Layer {
     pub build_input_shapes: Vec<Shape>,
     /// A nested model used as a layer.
     pub nested: Option<Box<Model>>,
+    /// The layer's `trainable` flag (`true` when the config does not say).
     pub trainable: bool,
 }
 
 impl Layer {
+    /// Whether this is an `InputLayer`.
     pub fn is_input(&self) -> bool {
         self.class_name == "InputLayer"
     }
@@ -73,16 +80,22 @@ impl Layer {
 /// A model config, normalized.
 #[derive(Debug, Clone)]
 pub struct Model {
+    /// The model's class as serialized (`Sequential`, `Functional`, `Model`, or a subclass).
     pub class_name: String,
+    /// The model's name, if the config has one.
     pub name: Option<String>,
+    /// How the model was built.
     pub kind: ModelKind,
     /// In config order: `model.layers` order, plus the InputLayer of a Sequential when the
     /// config lists one (see [`Model::keras_layers`]).
     pub layers: Vec<Layer>,
+    /// The model's `input_layers` (empty when the config lists none, as for a Sequential).
     pub inputs: Vec<TensorRef>,
+    /// The model's `output_layers` (empty when the config lists none).
     pub outputs: Vec<TensorRef>,
     /// `build_input_shape` of a Sequential, or the shape a subclassed model was built on.
     pub build_input_shape: Option<Shape>,
+    /// The model's `trainable` flag (`true` when the config does not say).
     pub trainable: bool,
 }
 
@@ -95,6 +108,7 @@ impl Model {
             .filter(move |l| !(sequential && l.is_input()))
     }
 
+    /// The layer of this name (InputLayers included), if any.
     pub fn layer(&self, name: &str) -> Option<&Layer> {
         self.layers.iter().find(|l| l.name == name)
     }

@@ -31,8 +31,11 @@ pub use crate::model::{Dialect, Dim, Shape};
 /// Keras 1 key names already translated to Keras 2 ones by the graph module.
 #[derive(Debug, Clone, Copy)]
 pub struct LayerCfg<'a> {
+    /// The layer's `class_name` (`Dense`, `LSTM`, ...).
     pub class_name: &'a str,
+    /// The layer's `config` object, keys translated to Keras 2 names.
     pub config: &'a Value,
+    /// Which Keras wrote the file (weight names still differ per version).
     pub dialect: Dialect,
 }
 
@@ -49,6 +52,8 @@ pub struct ExpectedWeight {
     pub name: String,
     /// Expected shape, `None` where the input shape needed to know it is unknown.
     pub shape: Option<Vec<u64>>,
+    /// Whether the weight is trainable (as Keras creates it; a frozen layer is handled by the
+    /// caller).
     pub trainable: bool,
 }
 
@@ -84,6 +89,7 @@ pub struct StoredAlias {
     pub name: String,
     /// Owner and short name of the listed weight it copies (same shape).
     pub of_owner: String,
+    /// The short name of the listed weight it copies.
     pub of_name: String,
 }
 
@@ -92,6 +98,9 @@ pub struct StoredAlias {
 #[non_exhaustive]
 pub enum RuleError {
     /// A config key the rule needs is missing or has the wrong type.
+    ///
+    /// The key `key` (its current spelling); `problem` says what is wrong with it.
+    #[allow(missing_docs)] // the fields are described above
     #[error("config key `{key}`: {problem}")]
     BadConfig { key: String, problem: String },
     /// The input shape needed is unknown (an upstream Lambda, custom layer...).

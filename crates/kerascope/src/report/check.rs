@@ -30,6 +30,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status of one scanned file (findings count from severity warning up).
     pub fn of(result: &FileResult) -> Status {
         match &result.outcome {
             Outcome::Analysed(a) if a.findings.iter().any(|f| f.severity >= Severity::Warning) => {
@@ -42,6 +43,7 @@ impl Status {
         }
     }
 
+    /// The `status` text of the JSON entry (`clean`, `findings`, `error`, `skipped`, `timeout`).
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Clean => "clean",
@@ -77,6 +79,7 @@ pub struct FileEntry<'a> {
 }
 
 impl<'a> FileEntry<'a> {
+    /// The entry of one scanned file (without the `schema`, which only NDJSON lines carry).
     pub fn of(result: &'a FileResult) -> FileEntry<'a> {
         let (format, keras_version, findings, total_params, error) = match &result.outcome {
             Outcome::Analysed(a) => (
@@ -127,20 +130,33 @@ impl<'a> FileEntry<'a> {
 /// Totals over a scan.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Totals {
+    /// Files looked at, skipped ones included.
     pub files: usize,
+    /// Files read with no finding of severity warning or above.
     pub clean: usize,
+    /// Files read with at least one warning or error.
     pub with_findings: usize,
+    /// Files that could not be read, or on which kerascope failed.
     pub errors: usize,
+    /// Of [`Totals::errors`], the files on which kerascope itself failed (a contained panic, a
+    /// worker that died).
     pub internal_errors: usize,
+    /// Files that are not Keras files (found while walking a folder).
     pub skipped: usize,
+    /// Files not done within the time limit per file.
     pub timeouts: usize,
+    /// Findings of severity error, over every file.
     pub findings_error: usize,
+    /// Findings of severity warning, over every file.
     pub findings_warning: usize,
+    /// Findings of severity info, over every file.
     pub findings_info: usize,
+    /// The parameters of every analysed file, summed (saturating).
     pub total_params: u64,
 }
 
 impl Totals {
+    /// Counts the results of a scan.
     pub fn of(results: &[FileResult]) -> Totals {
         let mut t = Totals {
             files: results.len(),
@@ -176,6 +192,7 @@ impl Totals {
         self.clean + self.with_findings
     }
 
+    /// The `totals` object of the document as a JSON value.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self.entry()).unwrap_or_default()
     }
@@ -204,15 +221,23 @@ impl Totals {
 #[derive(Debug, Clone, serde::Serialize)]
 #[non_exhaustive]
 pub struct TotalsEntry {
+    /// Files looked at, skipped ones included.
     pub files: usize,
+    /// Files read with no finding of severity warning or above.
     pub clean: usize,
     /// Files with findings.
     pub findings: usize,
+    /// Files that could not be read, or on which kerascope failed.
     pub errors: usize,
+    /// Of `errors`, the files on which kerascope itself failed.
     pub internal_errors: usize,
+    /// Files that are not Keras files.
     pub skipped: usize,
+    /// Files not done within the time limit per file.
     pub timeouts: usize,
+    /// Findings over every file, by severity.
     pub findings_by_severity: BySeverity,
+    /// The parameters of every analysed file, summed.
     pub total_params: u64,
 }
 
@@ -220,8 +245,11 @@ pub struct TotalsEntry {
 #[derive(Debug, Clone, serde::Serialize)]
 #[non_exhaustive]
 pub struct BySeverity {
+    /// Findings of severity error.
     pub error: usize,
+    /// Findings of severity warning.
     pub warning: usize,
+    /// Findings of severity info.
     pub info: usize,
 }
 
@@ -231,7 +259,9 @@ pub struct BySeverity {
 pub struct CheckDocument<'a> {
     /// Always [`SCHEMA`].
     pub schema: &'static str,
+    /// One entry per file, in the order of the results.
     pub files: Vec<FileEntry<'a>>,
+    /// The counts over every file.
     pub totals: TotalsEntry,
 }
 
@@ -407,14 +437,20 @@ pub fn summary_table(results: &[FileResult]) -> String {
 /// that the two never disagree).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
+    /// The process exit status: one of [`EXIT_CLEAN`], [`EXIT_FINDINGS`], [`EXIT_ERROR`],
+    /// [`EXIT_NOTHING`].
     pub exit: u8,
+    /// Why, in one line (`2 findings at or above error (--fail-on error)`).
     pub reason: String,
 }
 
 /// Exit statuses of `check`.
 pub const EXIT_CLEAN: u8 = 0;
+/// Findings at or above `--fail-on`.
 pub const EXIT_FINDINGS: u8 = 1;
+/// A file could not be read, or timed out.
 pub const EXIT_ERROR: u8 = 2;
+/// No Keras file was analysed.
 pub const EXIT_NOTHING: u8 = 3;
 
 impl Verdict {

@@ -6,7 +6,9 @@ use crate::compat::{Assessment, Target, Verdict};
 
 /// One file's outcome: assessed, or unreadable (with the reason).
 pub struct CompatEntry {
+    /// The input, as the caller names it.
     pub file: String,
+    /// The assessment, or why the file could not be read.
     pub outcome: Result<Assessment, String>,
 }
 
@@ -18,6 +20,7 @@ fn verdict_text(verdict: Verdict) -> &'static str {
     }
 }
 
+/// The `kerascope.compat/1` document of the entries.
 pub fn to_json(target: Target, entries: &[CompatEntry]) -> Value {
     let files: Vec<Value> = entries
         .iter()
@@ -43,6 +46,7 @@ pub fn to_json(target: Target, entries: &[CompatEntry]) -> Value {
     })
 }
 
+/// The verdict and the blockers of each entry, for people.
 pub fn to_text(target: Target, entries: &[CompatEntry]) -> String {
     let mut out = String::new();
     for e in entries {

@@ -98,10 +98,16 @@ pub fn to_text(path_a: &str, path_b: &str, d: &ModelDiff) -> String {
 pub struct DiffDocument<'a> {
     /// Always [`SCHEMA`].
     pub schema: &'static str,
+    /// The first file.
     pub a: SideEntry<'a>,
+    /// The second file.
     pub b: SideEntry<'a>,
+    /// Same layers, configs, weights and totals (the notes may still list differences of format or
+    /// versions).
     pub equivalent: bool,
+    /// What differs from A to B.
     pub changes: &'a [Change],
+    /// Differences that do not make the models different (format, versions, optimizer state).
     pub notes: &'a [String],
 }
 
@@ -109,8 +115,10 @@ pub struct DiffDocument<'a> {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct SideEntry<'a> {
+    /// What the file is (its fields are flattened into this object).
     #[serde(flatten)]
     pub side: &'a Side,
+    /// The input, as the caller names it.
     pub path: &'a str,
 }
 

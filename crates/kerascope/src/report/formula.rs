@@ -14,7 +14,10 @@ use crate::model::{Dialect, Shape};
 /// `input_shape=16,4096`, `padding=same`. `input_shape` (without the batch axis) or
 /// `batch_input_shape` may be given once per input (MultiHeadAttention: query, value, key).
 pub struct FormulaArgs {
+    /// The layer config built from the other arguments, Keras 1 keys translated.
     pub config: Value,
+    /// The input shapes, batch axis included: one per `input_shape`, `batch_input_shape` or
+    /// `batch_shape` argument, else the one `input_dim`/`input_length` imply (none when unknown).
     pub inputs: Vec<Shape>,
 }
 
@@ -121,22 +124,31 @@ pub const SCHEMA: &str = "kerascope.formula/1";
 /// One weight of the answer.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct WeightLine {
+    /// The weight with its owner below the layer (`kernel`, `cell/bias`).
     pub name: String,
+    /// The expected shape; `None` when the input shape needed is unknown.
     pub shape: Option<Vec<u64>>,
     /// `None` when the shape is unknown or its product overflows.
     pub count: Option<u64>,
+    /// Whether the weight is trainable.
     pub trainable: bool,
 }
 
 /// The calculator's answer: a count with its arithmetic, or a class's keys.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FormulaAnswer {
+    /// The layer class asked about (`class` in JSON).
     #[serde(rename = "class")]
     pub class_name: String,
+    /// The input shapes the weights were computed for, batch axis included.
     pub input_shapes: Vec<Shape>,
+    /// Every weight the layer creates, in creation order.
     pub weights: Vec<WeightLine>,
+    /// The parameter count; `None` when some shape is unknown or the sum overflows.
     pub total: Option<u64>,
+    /// The arithmetic with the numbers filled in (`(784+1)·256 = 200,960`), when known.
     pub derivation: Option<String>,
+    /// The layer's output shapes (empty when the rule cannot know them).
     pub output_shapes: Vec<Shape>,
     /// `--keys`: the keys the rule reads, and their defaults where the rule has one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,14 +158,19 @@ pub struct FormulaAnswer {
     pub ignored: Vec<String>,
 }
 
+/// One config key a rule reads (`--keys`).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct KeyLine {
+    /// The key's current name (`units`).
     pub key: String,
+    /// Older spellings accepted for it (`output_dim`).
     pub aliases: Vec<String>,
+    /// The default the rule uses in its absence, when it says.
     pub default: Option<String>,
 }
 
 impl FormulaAnswer {
+    /// The `kerascope.formula/1` document: the answer with its `schema`.
     pub fn to_json(&self) -> Value {
         let mut document = Map::new();
         document.insert("schema".into(), Value::from(SCHEMA));
@@ -163,6 +180,7 @@ impl FormulaAnswer {
         Value::Object(document)
     }
 
+    /// The answer for people: the weights, the total and its arithmetic (or the keys).
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         if let Some(keys) = &self.keys {

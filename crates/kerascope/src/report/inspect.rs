@@ -23,6 +23,7 @@ pub const SCHEMA: &str = "kerascope.inspect/1";
 pub struct InspectDocument<'a> {
     /// Always [`SCHEMA`].
     pub schema: &'static str,
+    /// One entry per input, in the order given.
     pub files: Vec<InspectEntry<'a>>,
 }
 
@@ -56,24 +57,42 @@ pub enum InspectEntry<'a> {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct FileEntry<'a> {
+    /// The input, as the caller names it.
     pub file: &'a str,
+    /// The layout the file was recognised as.
     pub format: Format,
+    /// The Keras version recorded in the file, if any.
     pub keras_version: Option<&'a str>,
+    /// The backend recorded in the file, if any.
     pub backend: Option<&'a str>,
+    /// The config dialect, from the stored version.
     pub dialect: Dialect,
+    /// The model's class and name, when the file stores a config.
     pub model: Option<ModelLabel<'a>>,
+    /// Whether the file stores a model config.
     pub has_model_config: bool,
+    /// Whether the file stores a `training_config`.
     pub has_training_config: bool,
+    /// Top-level layer names in stored order.
     pub layer_names: &'a [String],
     /// `None` when the weights are stored in a form not read, or their count overflows.
     pub stored_params: Option<u64>,
+    /// Elements of the stored optimizer state (0 when there is none); `None` when the count
+    /// overflows.
     pub optimizer_values: Option<u64>,
+    /// Every stored tensor, in stored order.
     pub tensors: Vec<TensorEntry<'a>>,
+    /// Links, external storage and aliases found in the HDF5 container(s).
     pub hdf5_hazards: &'a [Hdf5Hazard],
+    /// Members of a `.keras` archive (empty for other formats).
     pub zip_members: &'a [ZipMember],
+    /// Member names the archive holds more than once.
     pub zip_duplicate_names: &'a [String],
+    /// Shard files of sharded weights.
     pub shards: &'a [String],
+    /// Structural problems that did not stop the read.
     pub notes: &'a [ReadNote],
+    /// Bytes of HDF5 containers read to describe the file (metadata only).
     pub hdf5_bytes_read: u64,
 }
 
@@ -81,13 +100,21 @@ pub struct FileEntry<'a> {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct TensorEntry<'a> {
+    /// What the tensor is for.
     pub role: TensorRole,
+    /// The top-level layer it belongs to, if any.
     pub layer: Option<&'a str>,
+    /// Path of the owning sub-object below the layer; empty for the layer's own weights.
     pub owner: &'a str,
+    /// Short weight name (`kernel`, `bias`, `moving_mean`).
     pub name: &'a str,
+    /// Where it is stored in the file.
     pub path: &'a str,
+    /// The stored shape.
     pub shape: &'a [u64],
+    /// The stored element type (`float32`).
     pub dtype: &'a str,
+    /// Bytes used in the file, when known without reading the data.
     pub stored_bytes: Option<u64>,
     /// On a stored copy that is not a parameter: the path of the tensor it copies.
     #[serde(skip_serializing_if = "Option::is_none")]

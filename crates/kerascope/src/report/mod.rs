@@ -13,7 +13,9 @@ pub mod verify;
 #[derive(Debug, Clone, serde::Serialize)]
 #[non_exhaustive]
 pub struct ModelLabel<'a> {
+    /// The model's class (`Sequential`, `Functional`, ...).
     pub class: &'a str,
+    /// The model's name, if the config has one.
     pub name: Option<&'a str>,
 }
 
@@ -22,7 +24,9 @@ pub struct ModelLabel<'a> {
 #[derive(Debug, Clone, serde::Serialize)]
 #[non_exhaustive]
 pub struct ErrorDocument<'a> {
+    /// The schema of the document asked for (`kerascope.summary/1`, ...).
     pub schema: &'a str,
+    /// Which input failed, and why.
     pub error: InputError<'a>,
 }
 
@@ -30,7 +34,9 @@ pub struct ErrorDocument<'a> {
 #[derive(Debug, Clone, serde::Serialize)]
 #[non_exhaustive]
 pub struct InputError<'a> {
+    /// The input, as the caller names it.
     pub file: &'a str,
+    /// Why it could not be read.
     pub message: &'a str,
 }
 

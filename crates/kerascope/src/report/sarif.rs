@@ -16,7 +16,7 @@ fn level(severity: Severity) -> &'static str {
 
 /// A path as a SARIF `uri-reference`: forward slashes, everything but unreserved characters
 /// percent-encoded.
-pub fn uri(path: &std::path::Path) -> String {
+pub(crate) fn uri(path: &std::path::Path) -> String {
     let text = path.to_string_lossy().replace('\\', "/");
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {

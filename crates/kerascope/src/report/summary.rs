@@ -24,17 +24,23 @@ pub struct SummaryDocument<'a> {
     pub schema: &'static str,
     /// The input, as the caller names it.
     pub file: &'a str,
+    /// The file layout it was read from.
     pub format: Format,
+    /// The Keras version recorded in the file, if any.
     pub keras_version: Option<&'a str>,
     /// The model's class and name, when the file stores a config.
     pub model: Option<ModelLabel<'a>>,
+    /// One entry per top-level layer, in the model's order.
     pub layers: Vec<LayerEntry<'a>>,
     /// `None` when the weights are stored in a form not read.
     pub total_params: Option<u64>,
     /// `None` when some stored weight's trainability is unknown.
     pub trainable_params: Option<u64>,
+    /// `None` when some stored weight's trainability is unknown, or the weights are not read.
     pub non_trainable_params: Option<u64>,
+    /// Elements of the stored optimizer state (not in `total_params`); `None` when there is none.
     pub optimizer_params: Option<u64>,
+    /// Every finding about the file.
     pub findings: &'a [Finding],
 }
 
@@ -42,13 +48,24 @@ pub struct SummaryDocument<'a> {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct LayerEntry<'a> {
+    /// The layer's name.
     pub name: &'a str,
+    /// The layer's class.
     pub class: &'a str,
+    /// Stored elements (or, with nothing stored, the expected count); `None` when the weights are
+    /// stored in a form not read.
     pub params: Option<u64>,
+    /// The count the config implies; `None` when some shape (or the rule) is unknown.
     pub expected_params: Option<u64>,
+    /// Trainable elements; `None` when the trainability of some weight is unknown, or the
+    /// weights are not read.
     pub trainable_params: Option<u64>,
+    /// Non-trainable elements; `None` when the trainability of some weight is unknown, or the
+    /// weights are not read.
     pub non_trainable_params: Option<u64>,
+    /// The inferred output shape(s); `None` when unknown.
     pub output_shape: Option<OutputShape<'a>>,
+    /// The layer's weights, stored or expected.
     pub weights: Vec<WeightEntry<'a>>,
     /// The layers of a nested model (present only when there are some).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -60,7 +77,9 @@ pub struct LayerEntry<'a> {
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum OutputShape<'a> {
+    /// A single output: one shape (`[null, 10]`).
     One(&'a Shape),
+    /// Several outputs: a list of shapes.
     Many(&'a [Shape]),
 }
 
@@ -68,11 +87,18 @@ pub enum OutputShape<'a> {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct WeightEntry<'a> {
+    /// The weight's name below the layer (`kernel`, `cell/bias`): the expected name, else the
+    /// stored one.
     pub name: Option<String>,
+    /// Where the tensor is stored in the file; `None` when it is missing.
     pub path: Option<&'a str>,
+    /// The stored shape; `None` when the tensor is missing.
     pub shape: Option<&'a [u64]>,
+    /// The shape the config implies; `None` when unknown or not expected.
     pub expected_shape: Option<&'a [u64]>,
+    /// The stored dtype (`float32`); `None` when the tensor is missing.
     pub dtype: Option<&'a str>,
+    /// Whether the weight is trainable, per its layer rule; `None` when no rule expects it.
     pub trainable: Option<bool>,
 }
 
@@ -169,11 +195,15 @@ pub enum Style {
 /// Rendering options.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderOptions {
+    /// Which table to draw.
     pub style: Style,
     /// Maximum line width; cells wrap to fit.
     pub width: usize,
+    /// Show the arithmetic of each count under its row.
     pub explain: bool,
+    /// Also show the layers of nested models (`expand_nested=True`).
     pub expand_nested: bool,
+    /// Mark mismatching counts in red (ANSI escapes).
     pub color: bool,
 }
 

@@ -11,7 +11,9 @@ use crate::verify::{Difference, Note, RowOutcome, RowStatus, SCHEMA, Style, Veri
 
 /// The model file a summary was compared with.
 pub struct FileLabel<'a> {
+    /// The model file's path, as the caller names it.
     pub path: &'a str,
+    /// The analysis of the model file.
     pub analysis: &'a Analysis,
 }
 
@@ -164,12 +166,17 @@ pub fn to_text(summary_path: &str, file: Option<&FileLabel>, v: &Verification) -
 pub struct VerifyDocument<'a> {
     /// Always [`SCHEMA`].
     pub schema: &'static str,
+    /// The pasted summary: its path, style and model name.
     pub summary: SummaryLabel<'a>,
     /// The model file compared with, if any.
     pub file: Option<FileEntry<'a>>,
+    /// True when there is no difference at all.
     pub matches: bool,
+    /// Every row and how it fared, in summary order.
     pub rows: &'a [RowOutcome],
+    /// Every difference; empty when `matches`.
     pub differences: &'a [Difference],
+    /// What is worth saying without being a difference.
     pub notes: &'a [Note],
 }
 
@@ -177,8 +184,11 @@ pub struct VerifyDocument<'a> {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct SummaryLabel<'a> {
+    /// The summary's path, as the caller names it.
     pub path: &'a str,
+    /// Which Keras printed it.
     pub style: Style,
+    /// The name on its `Model:` line, if any.
     pub model: Option<&'a str>,
 }
 
@@ -186,9 +196,13 @@ pub struct SummaryLabel<'a> {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct FileEntry<'a> {
+    /// The model file's path, as the caller names it.
     pub path: &'a str,
+    /// The layout the file was read as.
     pub format: Format,
+    /// The Keras version recorded in the file, if any.
     pub keras_version: Option<&'a str>,
+    /// The model name in the file's config, if any.
     pub model: Option<&'a str>,
 }
 

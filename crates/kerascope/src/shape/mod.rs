@@ -11,11 +11,17 @@ use crate::model::{Dialect, Shape};
 /// What the rules say about one layer (its first call: the one that creates the weights).
 #[derive(Debug, Clone)]
 pub struct LayerResult {
+    /// The layer's name.
     pub name: String,
+    /// The layer's class as serialized.
     pub class_name: String,
+    /// The shapes fed to the layer's first call, one per input tensor (empty when unknown).
     pub input_shapes: Vec<Shape>,
+    /// The shapes the first call produces (empty when unknown).
     pub output_shapes: Vec<Shape>,
+    /// The weights the layer should own, or why they are not known.
     pub expected: Expected,
+    /// The layer's `trainable` flag from the config.
     pub trainable: bool,
     /// The input shape was unknown from the config and was recovered from the layer's stored
     /// tensors (the one input that makes every expected shape fit them).
@@ -26,6 +32,7 @@ pub struct LayerResult {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Expected {
+    /// What the layer's rule computed.
     Rule(RuleOutput),
     /// A nested model: its own layers.
     Nested(Box<ModelResult>),
@@ -38,7 +45,9 @@ pub enum Expected {
 /// The analysis of a model: every layer in config order.
 #[derive(Debug, Clone, Default)]
 pub struct ModelResult {
+    /// Every layer, in config order.
     pub layers: Vec<LayerResult>,
+    /// The model's output shapes (empty when unknown).
     pub output_shapes: Vec<Shape>,
 }
 

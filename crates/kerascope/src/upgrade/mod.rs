@@ -8,7 +8,7 @@
 //! compile in Keras 3.
 
 mod cudnn;
-pub mod rewrite;
+pub(crate) mod rewrite;
 
 use std::path::Path;
 
@@ -34,21 +34,29 @@ pub struct Upgrade {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Refusal {
+    /// The input could not be read.
     #[error("{0}")]
     Read(#[from] crate::Error),
+    /// The input's layout is not upgraded (yet); the text describes it.
     #[error("only legacy .h5 full models are upgraded so far (this file is: {0})")]
     Format(&'static str),
+    /// The input has security findings of severity error (their codes, comma-separated).
     #[error("the file has security findings ({0}): not upgraded unless --allow-findings")]
     Findings(String),
+    /// Keras 3 refuses the file for reasons no rewrite fixes without changing what it computes (one
+    /// line per blocker).
     #[error("Keras 3 would still refuse it, and rewriting would change what it computes:\n{0}")]
     NotFixable(String),
+    /// The rewritten config would still be refused (the first blocker's message).
     #[error("the rewritten config still does not load: {0}")]
     StillFails(String),
+    /// The copy could not be written (or its weights converted): why.
     #[error("{0}")]
     Write(String),
     #[error(
         "the copy keeps the input's format: name it .h5 for a legacy HDF5 model, .keras for a .keras archive"
     )]
+    /// The output's name does not match the input's format (`.h5` or `.keras`).
     OutputName,
 }
 

@@ -48,14 +48,23 @@ pub enum Kind {
     Renamed,
     /// A row at another place than its layer in the file's model.
     Order,
+    /// A row names another layer class than the file's layer.
     Class,
+    /// A row's output shape differs from the one inferred from the file.
     OutputShape,
+    /// A row's parameter count differs from the file's.
     Params,
+    /// A row's `Connected to` entries differ from the file's graph.
     ConnectedTo,
+    /// A row's `Trainable` column differs from the file's layer.
     Trainable,
+    /// The `Total params` line differs from the file.
     TotalParams,
+    /// The `Trainable params` line differs from the file.
     TrainableParams,
+    /// The `Non-trainable params` line differs from the file.
     NonTrainableParams,
+    /// The `Optimizer params` line (Keras 3) differs from the file's optimizer state.
     OptimizerParams,
     /// The summary's own numbers do not add up.
     InconsistentTotals,
@@ -64,6 +73,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The `kind` text of the JSON difference (`missing_row`, `params`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::MissingRow => "missing_row",
@@ -89,6 +99,7 @@ impl Kind {
 /// summary that cannot be right).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
+    /// What differs.
     pub kind: Kind,
     /// The layer (the file's name when the row was matched).
     pub row: Option<String>,
@@ -105,8 +116,11 @@ pub struct Difference {
 /// Something worth saying that is not a difference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Note {
+    /// The layer it concerns, if any (the file's name when the row was matched).
     pub row: Option<String>,
+    /// 1-based line of the summary text it concerns, if any.
     pub line: Option<usize>,
+    /// The note, in one line.
     pub message: String,
 }
 
@@ -115,7 +129,9 @@ pub struct Note {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RowStatus {
+    /// The row agrees with the file's layer.
     Matches,
+    /// The row disagrees with the file's layer (see the differences).
     Differs,
     /// In the file, not in the summary.
     MissingFromSummary,
@@ -132,13 +148,20 @@ pub enum RowStatus {
 /// One row of the report, in summary order (rows missing from the summary at their place).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowOutcome {
+    /// 1-based line of the summary text; `None` for a row missing from the summary.
     pub line: Option<usize>,
+    /// Nesting level inside expanded nested models, 0 at top level.
     pub depth: usize,
+    /// The layer's name (the file's name when the row was matched).
     pub name: String,
+    /// The layer's class (`class` in JSON), when known.
     #[serde(rename = "class")]
     pub class_name: Option<String>,
+    /// The count the summary prints; `None` for a row missing from the summary.
     pub summary_params: Option<u64>,
+    /// The count from the file; `None` without a file or for a row not in the file.
     pub file_params: Option<u64>,
+    /// How the row fared.
     pub status: RowStatus,
     /// The arithmetic (recomputed rows) or why not.
     pub detail: Option<String>,
@@ -147,11 +170,17 @@ pub struct RowOutcome {
 /// The whole verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {
+    /// Which Keras printed the summary.
     pub style: Style,
+    /// The model name on the summary's `Model:` line, if any.
     pub summary_model: Option<String>,
+    /// The model name in the file's config; `None` without a file or config.
     pub file_model: Option<String>,
+    /// Every row, in summary order (rows missing from the summary at their place).
     pub rows: Vec<RowOutcome>,
+    /// Every difference; empty when the summary matches.
     pub differences: Vec<Difference>,
+    /// What is worth saying without being a difference.
     pub notes: Vec<Note>,
 }
 

@@ -33,6 +33,7 @@ pub enum Style {
 }
 
 impl Style {
+    /// The name of the style for people (`Keras 2 / tf.keras`).
     pub fn describe(self) -> &'static str {
         match self {
             Style::Keras1 => "Keras 1 (or early Keras 2)",
@@ -58,8 +59,11 @@ pub enum PrintedShape {
 /// One entry of the `Connected to` column: `layer[node][tensor]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Connection {
+    /// The layer's name (its printed beginning when `truncated`).
     pub layer: String,
+    /// The node index in brackets, if printed.
     pub node: Option<usize>,
+    /// The tensor index in brackets, if printed.
     pub tensor: Option<usize>,
     /// The entry was cut: `layer` is only the beginning of the name.
     pub truncated: bool,
@@ -72,15 +76,19 @@ pub struct PrintedRow {
     pub line: usize,
     /// Nesting level of an expanded nested model (`expand_nested=True`), 0 at top level.
     pub depth: usize,
+    /// The layer's name as printed (its beginning when `name_truncated`).
     pub name: String,
     /// The name was cut: `name` is its beginning.
     pub name_truncated: bool,
     /// `None` when the column cut it off entirely.
     pub class_name: Option<String>,
+    /// The class was cut: `class_name` is its beginning.
     pub class_truncated: bool,
+    /// The `Output Shape` cell, parsed.
     pub output_shape: PrintedShape,
     /// The shape cell as printed (its pieces joined).
     pub shape_text: String,
+    /// The `Param #` cell.
     pub params: u64,
     /// What Keras printed after the count: `unbuilt` (Keras 3), `unused` (tf.keras).
     pub params_note: Option<String>,
@@ -106,7 +114,7 @@ impl PrintedRow {
     }
 
     /// Whether this row can be the layer `name` (the whole name, or its printed beginning).
-    pub fn may_be(&self, name: &str) -> bool {
+    pub(crate) fn may_be(&self, name: &str) -> bool {
         if self.name_truncated {
             name.starts_with(&self.name)
         } else {
@@ -115,7 +123,7 @@ impl PrintedRow {
     }
 
     /// Whether the printed class can be `class_name`.
-    pub fn class_may_be(&self, class_name: &str) -> Option<bool> {
+    pub(crate) fn class_may_be(&self, class_name: &str) -> Option<bool> {
         let printed = self.class_name.as_deref()?;
         Some(if self.class_truncated {
             class_name.starts_with(printed)
@@ -128,8 +136,11 @@ impl PrintedRow {
 /// The lines under the table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PrintedTotals {
+    /// `Total params`, if printed.
     pub total: Option<u64>,
+    /// `Trainable params`, if printed.
     pub trainable: Option<u64>,
+    /// `Non-trainable params`, if printed.
     pub non_trainable: Option<u64>,
     /// Keras 3 once the optimizer is built; included in `total`.
     pub optimizer: Option<u64>,
@@ -138,11 +149,17 @@ pub struct PrintedTotals {
 /// A parsed `model.summary()`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PrintedSummary {
+    /// Which Keras printed it, from the table's look.
     pub style: Style,
+    /// The name on the `Model:` line (none in Keras 1 tables).
     pub model_name: Option<String>,
+    /// The layer rows, top to bottom.
     pub rows: Vec<PrintedRow>,
+    /// The lines under the table.
     pub totals: PrintedTotals,
+    /// The table has a `Connected to` column (functional models).
     pub has_connections: bool,
+    /// The table has a `Trainable` column (`show_trainable=True`).
     pub has_trainable_column: bool,
 }
 
@@ -150,10 +167,14 @@ pub struct PrintedSummary {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseError {
+    /// No line has the `Layer (type)`, `Output Shape` and `Param #` headers.
     #[error("no summary table: no line has `Layer (type)`, `Output Shape` and `Param #`")]
     NoTable,
+    /// The table holds no layer row.
     #[error("the summary table has no layer rows")]
     NoRows,
+    /// The row at 1-based `line` cannot be read; `problem` says why.
+    #[allow(missing_docs)] // the fields are described above
     #[error("line {line}: {problem}")]
     BadRow { line: usize, problem: String },
 }
@@ -557,7 +578,7 @@ pub fn shape(text: &str) -> PrintedShape {
 
 /// Reads a `Connected to` cell: `in_a[0][0], in_b[0][0]`, `['in_a[0][0]', 'in_b[0][0]']`,
 /// `-`, `[]`; a cut entry keeps the beginning of its layer name.
-pub fn connections(text: &str) -> Vec<Connection> {
+pub(crate) fn connections(text: &str) -> Vec<Connection> {
     let spaced: String = text
         .chars()
         .map(|c| {

@@ -40,6 +40,7 @@ pub(crate) fn as_int(v: &Value) -> Option<i64> {
 pub struct KeyRead {
     /// Every spelling asked for, the current one first (`units`, `output_dim`).
     pub names: Vec<&'static str>,
+    /// The default the rule used in the key's absence, as text, when the rule says.
     pub default: Option<String>,
 }
 
