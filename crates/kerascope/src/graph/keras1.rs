@@ -1,82 +1,234 @@
 //! Keras 1 config vocabulary → Keras 2 (FORMATS.md §3.4, from Keras 2's own legacy-argument
-//! converter). Applied once, when the graph is built.
+//! converter). Applied once, when the graph is built, at every nesting level: a wrapper's
+//! layer (`TimeDistributed`, `Bidirectional`), an RNN's cells, a wrapped model's layers. The
+//! layer rules read Keras 2 key names only.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::model::Shape;
 
-/// Returns the config with Keras 1 keys renamed. Keys already in Keras 2 form are kept.
+/// One step of the translation, applied in [`STEPS`] order (the order keys are appended in).
+enum Step {
+    /// `from` renamed `to`, for the classes `applies` accepts.
+    Rename {
+        from: &'static str,
+        to: &'static str,
+        applies: fn(&str) -> bool,
+    },
+    /// Keys joined into one list under `to` (`nb_row`, `nb_col` → `kernel_size`).
+    Join {
+        from: &'static [&'static str],
+        to: &'static str,
+    },
+    /// A key whose value maps onto another key (`dim_ordering: th` → `data_format:
+    /// channels_first`), for the classes `applies` accepts.
+    Map {
+        from: &'static str,
+        to: &'static str,
+        applies: fn(&str) -> bool,
+        value: fn(&Value) -> Value,
+    },
+}
+
+const fn rename(from: &'static str, to: &'static str) -> Step {
+    Step::Rename {
+        from,
+        to,
+        applies: |_| true,
+    }
+}
+
+/// Every Keras 1 key the translation knows, in the order it is applied.
+const STEPS: &[Step] = &[
+    // Keras 1 `output_dim` is `units` for these; Embedding (and layers such as
+    // RandomFourierFeatures) keep their own `output_dim`.
+    Step::Rename {
+        from: "output_dim",
+        to: "units",
+        applies: |class| {
+            matches!(
+                class,
+                "Dense" | "TimeDistributedDense" | "MaxoutDense" | "SimpleRNN" | "GRU" | "LSTM"
+            )
+        },
+    },
+    rename("nb_filter", "filters"),
+    Step::Join {
+        from: &["nb_row", "nb_col"],
+        to: "kernel_size",
+    },
+    Step::Join {
+        from: &["kernel_dim1", "kernel_dim2", "kernel_dim3"],
+        to: "kernel_size",
+    },
+    rename("filter_length", "kernel_size"),
+    rename("subsample_length", "strides"),
+    rename("subsample", "strides"),
+    rename("atrous_rate", "dilation_rate"),
+    rename("border_mode", "padding"),
+    rename("pool_length", "pool_size"),
+    Step::Rename {
+        from: "stride",
+        to: "strides",
+        applies: |class| class.contains("Pooling1D"),
+    },
+    Step::Rename {
+        from: "length",
+        to: "size",
+        applies: |class| class == "UpSampling1D",
+    },
+    rename("bias", "use_bias"),
+    rename("inner_activation", "recurrent_activation"),
+    rename("dropout_W", "dropout"),
+    rename("dropout_U", "recurrent_dropout"),
+    rename("p", "rate"),
+    rename("input_dtype", "dtype"),
+    // Keras 1 1-D layers always read (batch, steps, channels): their `dim_ordering` says
+    // nothing (it is dropped below).
+    Step::Map {
+        from: "dim_ordering",
+        to: "data_format",
+        applies: |class| !is_one_d(class),
+        value: |ordering| match ordering.as_str() {
+            Some("th") => json!("channels_first"),
+            _ => json!("channels_last"),
+        },
+    },
+    Step::Map {
+        from: "consume_less",
+        to: "implementation",
+        applies: |_| true,
+        value: |consume| match consume.as_str() {
+            Some("mem") => json!(1),
+            Some("gpu") => json!(2),
+            _ => json!(0),
+        },
+    },
+    Step::Rename {
+        from: "concat_axis",
+        to: "axis",
+        applies: |class| class == "Merge",
+    },
+];
+
+/// Keras 1 1-D classes (`Convolution1D`, `MaxPooling1D`, ...).
+fn is_one_d(class_name: &str) -> bool {
+    class_name.ends_with("1D")
+}
+
+/// Config keys that hold a serialized layer (`{"class_name", "config"}`) or a list of them.
+const NESTED_KEYS: [&str; 4] = ["layer", "backward_layer", "cell", "cells"];
+
+/// How deep serialized layers may nest before the translation stops descending (the rules
+/// refuse deeper nesting anyway).
+const MAX_DEPTH: u32 = 32;
+
+/// Returns the config with Keras 1 keys renamed, at every nesting level. Keys already in
+/// Keras 2 form are kept.
 pub fn translate(class_name: &str, config: Value) -> Value {
+    translate_at(class_name, config, 0)
+}
+
+fn translate_at(class_name: &str, config: Value, depth: u32) -> Value {
     let Value::Object(mut map) = config else {
         return config;
     };
-    // Keras 1 `output_dim` is `units` for these; Embedding (and layers such as
-    // RandomFourierFeatures) keep their own `output_dim`.
-    if matches!(
-        class_name,
-        "Dense" | "TimeDistributedDense" | "MaxoutDense" | "SimpleRNN" | "GRU" | "LSTM"
-    ) {
-        rename(&mut map, "output_dim", "units");
-    }
-    rename(&mut map, "nb_filter", "filters");
-    if let (Some(rows), Some(cols)) = (map.get("nb_row").cloned(), map.get("nb_col").cloned()) {
-        map.remove("nb_row");
-        map.remove("nb_col");
-        map.entry("kernel_size").or_insert(json!([rows, cols]));
-    }
-    if let (Some(a), Some(b), Some(c)) = (
-        map.get("kernel_dim1").cloned(),
-        map.get("kernel_dim2").cloned(),
-        map.get("kernel_dim3").cloned(),
-    ) {
-        for key in ["kernel_dim1", "kernel_dim2", "kernel_dim3"] {
-            map.remove(key);
+    for step in STEPS {
+        match step {
+            Step::Rename { from, to, applies } => {
+                if applies(class_name)
+                    && let Some(value) = map.remove(*from)
+                {
+                    map.entry(to.to_string()).or_insert(value);
+                }
+            }
+            Step::Join { from, to } => {
+                let parts: Option<Vec<Value>> = from.iter().map(|k| map.get(*k).cloned()).collect();
+                if let Some(parts) = parts {
+                    for key in *from {
+                        map.remove(*key);
+                    }
+                    map.entry(to.to_string()).or_insert(Value::Array(parts));
+                }
+            }
+            Step::Map {
+                from,
+                to,
+                applies,
+                value,
+            } => {
+                if let Some(old) = map.remove(*from)
+                    && applies(class_name)
+                {
+                    map.entry(to.to_string()).or_insert(value(&old));
+                }
+            }
         }
-        map.entry("kernel_size").or_insert(json!([a, b, c]));
     }
-    rename(&mut map, "filter_length", "kernel_size");
-    rename(&mut map, "subsample_length", "strides");
-    rename(&mut map, "subsample", "strides");
-    rename(&mut map, "atrous_rate", "dilation_rate");
-    rename(&mut map, "border_mode", "padding");
-    rename(&mut map, "pool_length", "pool_size");
-    if class_name.contains("Pooling1D") {
-        rename(&mut map, "stride", "strides");
-    }
-    if class_name == "UpSampling1D" {
-        rename(&mut map, "length", "size");
-    }
-    rename(&mut map, "bias", "use_bias");
-    rename(&mut map, "inner_activation", "recurrent_activation");
-    rename(&mut map, "dropout_W", "dropout");
-    rename(&mut map, "dropout_U", "recurrent_dropout");
-    rename(&mut map, "p", "rate");
-    rename(&mut map, "input_dtype", "dtype");
-    if let Some(ordering) = map.remove("dim_ordering") {
-        let format = match ordering.as_str() {
-            Some("th") => "channels_first",
-            _ => "channels_last",
-        };
-        map.entry("data_format").or_insert(json!(format));
-    }
-    if let Some(consume) = map.remove("consume_less") {
-        let implementation = match consume.as_str() {
-            Some("mem") => 1,
-            Some("gpu") => 2,
-            _ => 0,
-        };
-        map.entry("implementation").or_insert(json!(implementation));
-    }
-    if class_name == "Merge" {
-        rename(&mut map, "concat_axis", "axis");
+    if depth < MAX_DEPTH {
+        for key in NESTED_KEYS {
+            if let Some(nested) = map.get_mut(key) {
+                let taken = std::mem::take(nested);
+                *nested = translate_nested(taken, depth + 1);
+            }
+        }
     }
     Value::Object(map)
 }
 
-fn rename(map: &mut Map<String, Value>, from: &str, to: &str) {
-    if let Some(value) = map.remove(from) {
-        map.entry(to.to_string()).or_insert(value);
+/// A serialized layer, a list of them, or a model's layer list, translated.
+fn translate_nested(value: Value, depth: u32) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|item| translate_nested(item, depth))
+                .collect(),
+        ),
+        Value::Object(mut entry) => {
+            let Some(class_name) = entry
+                .get("class_name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                return Value::Object(entry);
+            };
+            if let Some(config) = entry.get_mut("config") {
+                let taken = std::mem::take(config);
+                *config = match taken {
+                    // A wrapped Sequential: Keras 1 serializes its layers as the config.
+                    list @ Value::Array(_) => translate_nested(list, depth + 1),
+                    Value::Object(mut model)
+                        if model.get("layers").is_some_and(Value::is_array) =>
+                    {
+                        if let Some(layers) = model.get_mut("layers") {
+                            let taken = std::mem::take(layers);
+                            *layers = translate_nested(taken, depth + 1);
+                        }
+                        Value::Object(model)
+                    }
+                    other => translate_at(&class_name, other, depth),
+                };
+            }
+            Value::Object(entry)
+        }
+        other => other,
     }
+}
+
+/// The Keras 1 spellings of a Keras 2 key for a class (`units` → `output_dim`), in the
+/// order the translation reads them; joined keys read `nb_row+nb_col`.
+pub fn keras1_names(class_name: &str, key: &str) -> Vec<String> {
+    STEPS
+        .iter()
+        .filter_map(|step| match step {
+            Step::Rename { from, to, applies }
+            | Step::Map {
+                from, to, applies, ..
+            } => (*to == key && applies(class_name)).then(|| from.to_string()),
+            Step::Join { from, to } => (*to == key).then(|| from.join("+")),
+        })
+        .collect()
 }
 
 /// Keras 1 first layers may give `input_dim` / `input_length` instead of a
@@ -123,5 +275,44 @@ mod tests {
             translate("LSTM", json!({"output_dim": 4, "consume_less": "gpu"})),
             json!({"units": 4, "implementation": 2})
         );
+    }
+
+    #[test]
+    fn wrapped_layers_translate_at_every_level() {
+        // Keras 1.2.2 serializes a wrapper's layer inside its config (FORMATS.md §3.5).
+        let config = json!({"merge_mode": "concat", "layer": {"class_name": "TimeDistributed",
+            "config": {"layer": {"class_name": "Convolution2D", "config": {"nb_filter": 5,
+            "nb_row": 3, "nb_col": 3, "dim_ordering": "th", "bias": false}}}}});
+        let out = translate("Bidirectional", config);
+        assert_eq!(
+            out["layer"]["config"]["layer"]["config"],
+            json!({"filters": 5, "kernel_size": [3, 3], "data_format": "channels_first",
+                "use_bias": false})
+        );
+        let model = json!({"layer": {"class_name": "Sequential",
+            "config": [{"class_name": "Dense", "config": {"output_dim": 4}}]}});
+        let out = translate("TimeDistributed", model);
+        assert_eq!(out["layer"]["config"][0]["config"], json!({"units": 4}));
+    }
+
+    #[test]
+    fn one_d_layers_drop_their_dim_ordering() {
+        assert_eq!(
+            translate(
+                "Convolution1D",
+                json!({"nb_filter": 8, "dim_ordering": "th"})
+            ),
+            json!({"filters": 8})
+        );
+        assert_eq!(
+            keras1_names("Conv2D", "kernel_size"),
+            [
+                "nb_row+nb_col",
+                "kernel_dim1+kernel_dim2+kernel_dim3",
+                "filter_length"
+            ]
+        );
+        assert_eq!(keras1_names("Dense", "units"), ["output_dim"]);
+        assert!(keras1_names("Embedding", "units").is_empty());
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! Dialects are translated here, once: Keras 1 key names ([`keras1`]), list vs dict
 //! Sequential configs, the three `inbound_nodes` forms, Keras 3 flat `input_layers` triples,
-//! and the off-by-one node index of nested models in Keras ≤ 2 configs. Nothing downstream
-//! asks which Keras wrote the config except the layer rules, for the tensors Keras 1 stores.
+//! and the off-by-one node index of nested models in Keras ≤ 2 configs. Keras 1 keys are
+//! translated at every level: a nested model's layers here, a wrapper's layer and an RNN's
+//! cells inside [`keras1::translate`]. Nothing downstream asks which Keras wrote the config
+//! except the layer rules, for how each Keras names and lays out the tensors it stores.
 
 pub mod keras1;
 
@@ -46,7 +48,8 @@ pub struct Layer {
     /// As serialized (Keras 1 names such as `Convolution2D` are kept: they are what the user
     /// saw, and rules accept them).
     pub class_name: String,
-    /// The layer's `config`, with Keras 1 keys translated to Keras 2 ones.
+    /// The layer's `config`, with Keras 1 keys translated to Keras 2 ones (in the layers it
+    /// wraps too).
     pub config: Value,
     /// The serialized `module` (Keras 3 / new-style JSON), if any.
     pub module: Option<String>,

@@ -34,36 +34,18 @@ fn rank_of(class: &str) -> usize {
     }
 }
 
-fn read_conv(c: &Cfg, rank: usize, dialect: Dialect) -> R<ConvCfg> {
-    let kernel = match c.tuple(&["kernel_size"], rank)? {
-        Some(k) => k,
-        None => {
-            let legacy = match rank {
-                1 => c.tuple(&["filter_length"], 1)?,
-                2 => match (c.opt_count(&["nb_row"])?, c.opt_count(&["nb_col"])?) {
-                    (Some(r), Some(col)) => Some(vec![r, col]),
-                    _ => None,
-                },
-                _ => match (
-                    c.opt_count(&["kernel_dim1"])?,
-                    c.opt_count(&["kernel_dim2"])?,
-                    c.opt_count(&["kernel_dim3"])?,
-                ) {
-                    (Some(a), Some(b), Some(d)) => Some(vec![a, b, d]),
-                    _ => None,
-                },
-            };
-            legacy.ok_or_else(|| bad("kernel_size", "missing"))?
-        }
-    };
+fn read_conv(c: &Cfg, rank: usize) -> R<ConvCfg> {
+    let kernel = c
+        .tuple(&["kernel_size"], rank)?
+        .ok_or_else(|| bad("kernel_size", "missing"))?;
     let strides = c
-        .tuple(&["strides", "subsample", "subsample_length"], rank)?
+        .tuple(&["strides"], rank)?
         .unwrap_or_else(|| vec![1; rank]);
     if strides.contains(&0) {
         return Err(bad("strides", "must be at least 1"));
     }
     let dilation = c
-        .tuple(&["dilation_rate", "atrous_rate"], rank)?
+        .tuple(&["dilation_rate"], rank)?
         .unwrap_or_else(|| vec![1; rank]);
     Ok(ConvCfg {
         rank,
@@ -71,9 +53,8 @@ fn read_conv(c: &Cfg, rank: usize, dialect: Dialect) -> R<ConvCfg> {
         strides,
         dilation,
         padding: c.padding()?,
-        // Keras 1 1-D layers always read (batch, steps, channels).
-        channels_first: c.channels_first()? && !(dialect == Dialect::Keras1 && rank == 1),
-        use_bias: c.flag(&["use_bias", "bias"], true)?,
+        channels_first: c.channels_first()?,
+        use_bias: c.flag(&["use_bias"], true)?,
     })
 }
 
@@ -169,8 +150,8 @@ impl Compute for ConvRule {
         let c = Cfg::new(layer.config);
         let rank = rank_of(class);
         let transposed = class.contains("Transpose") || class.starts_with("Deconvolution");
-        let cc = read_conv(&c, rank, layer.dialect)?;
-        let filters = c.positive(&["filters", "nb_filter"])?;
+        let cc = read_conv(&c, rank)?;
+        let filters = c.positive(&["filters"])?;
         let groups = c.positive_or(&["groups"], 1)?;
         if super::dense::quantization(&c)?.is_some() {
             // Quantized convolutions store other tensors; no verified layout to expect.
@@ -296,7 +277,7 @@ impl Compute for DepthwiseRule {
     fn compute(&self, layer: LayerCfg<'_>, inputs: &[Shape]) -> R<Computed> {
         let c = Cfg::new(layer.config);
         let rank = rank_of(layer.class_name);
-        let cc = read_conv(&c, rank, layer.dialect)?;
+        let cc = read_conv(&c, rank)?;
         let dm = c.positive_or(&["depth_multiplier"], 1)?;
         let g = geometry(inputs, rank, cc.channels_first);
         let c_in = g.as_ref().and_then(|g| g.channels);
@@ -358,8 +339,8 @@ impl Compute for SeparableRule {
     fn compute(&self, layer: LayerCfg<'_>, inputs: &[Shape]) -> R<Computed> {
         let c = Cfg::new(layer.config);
         let rank = rank_of(layer.class_name);
-        let cc = read_conv(&c, rank, layer.dialect)?;
-        let filters = c.positive(&["filters", "nb_filter"])?;
+        let cc = read_conv(&c, rank)?;
+        let filters = c.positive(&["filters"])?;
         let dm = c.positive_or(&["depth_multiplier"], 1)?;
         let keras1 = layer.dialect == Dialect::Keras1;
         let g = geometry(inputs, rank, cc.channels_first);
@@ -459,8 +440,8 @@ impl Compute for LocallyConnectedRule {
     fn compute(&self, layer: LayerCfg<'_>, inputs: &[Shape]) -> R<Computed> {
         let c = Cfg::new(layer.config);
         let rank = rank_of(layer.class_name);
-        let cc = read_conv(&c, rank, layer.dialect)?;
-        let filters = c.positive(&["filters", "nb_filter"])?;
+        let cc = read_conv(&c, rank)?;
+        let filters = c.positive(&["filters"])?;
         let implementation = c.count_or(&["implementation"], 1)?;
         if !(1..=3).contains(&implementation) {
             return Err(bad("implementation", "must be 1, 2 or 3"));

@@ -125,14 +125,14 @@ impl Compute for DenseRule {
 
     fn compute(&self, layer: LayerCfg<'_>, inputs: &[Shape]) -> R<Computed> {
         let c = Cfg::new(layer.config);
-        let units = c.positive(&["units", "output_dim"])?;
-        let use_bias = c.flag(&["use_bias", "bias"], true)?;
+        let units = c.positive(&["units"])?;
+        let use_bias = c.flag(&["use_bias"], true)?;
         let keras1 = layer.dialect == Dialect::Keras1;
-        let d = last_dim(inputs).or(if keras1 {
-            c.opt_count(&["input_dim"])?
-        } else {
-            None
-        });
+        let d = match last_dim(inputs) {
+            Some(d) => Some(d),
+            // The width the layer was built on, as a Keras 1 config records it.
+            None => c.opt_count(&["input_dim"])?,
+        };
         let quant = quantization(&c)?;
         let lora = lora_rank(&c)?;
         let (kernel_name, bias_name) = if keras1 {
@@ -787,7 +787,7 @@ impl Compute for Keras1DenseRule {
 
     fn compute(&self, layer: LayerCfg<'_>, inputs: &[Shape]) -> R<Computed> {
         let c = Cfg::new(layer.config);
-        let use_bias = c.flag(&["use_bias", "bias"], true)?;
+        let use_bias = c.flag(&["use_bias"], true)?;
         let d = last_dim(inputs).or(c.opt_count(&["input_dim"])?);
         let shape = inputs.first().filter(|s| !s.is_empty());
         let mut out = Computed::new();
@@ -812,7 +812,7 @@ impl Compute for Keras1DenseRule {
                 }
             }
             "MaxoutDense" => {
-                let units = c.positive(&["units", "output_dim"])?;
+                let units = c.positive(&["units"])?;
                 let features = c.positive_or(&["nb_feature"], 4)?;
                 out.w("W", d.map(|d| vec![features, d, units]), true);
                 if use_bias {
@@ -831,7 +831,7 @@ impl Compute for Keras1DenseRule {
                 }
             }
             _ => {
-                let units = c.positive(&["units", "output_dim"])?;
+                let units = c.positive(&["units"])?;
                 out.w("W", d.map(|d| vec![d, units]), true);
                 if use_bias {
                     out.w("b", Some(vec![units]), true);
@@ -1126,16 +1126,7 @@ mod tests {
     fn highway_maxout_timedistributeddense() {
         // FORMULAS §3: Highway 2d²+2d; MaxoutDense W (nb_feature, d, out), b (nb_feature, out).
         let k1 = |class: &str, config: Value, input: Shape| {
-            Keras1DenseRule
-                .apply(
-                    LayerCfg {
-                        class_name: class,
-                        config: &config,
-                        dialect: Dialect::Keras1,
-                    },
-                    &[input],
-                )
-                .unwrap()
+            testing::apply(&Keras1DenseRule, Dialect::Keras1, class, &config, &[input])
         };
         let o = k1("Highway", json!({}), vec![None, Some(10)]);
         assert_eq!(o.derivation.as_deref(), Some("2·(10²+10) = 220"));

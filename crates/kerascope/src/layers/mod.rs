@@ -28,7 +28,8 @@ mod wrappers;
 pub use crate::model::{Dialect, Dim, Shape};
 
 /// One layer's configuration as a rule sees it: the class name and the `config` object, with
-/// Keras 1 key names already translated to Keras 2 ones by the graph module.
+/// Keras 1 key names already translated to Keras 2 ones by the graph module, in the layers a
+/// wrapper or an RNN holds too (`crate::graph::keras1`): a rule reads Keras 2 names only.
 #[derive(Debug, Clone, Copy)]
 pub struct LayerCfg<'a> {
     /// The layer's `class_name` (`Dense`, `LSTM`, ...).

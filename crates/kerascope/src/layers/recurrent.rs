@@ -113,18 +113,15 @@ impl Compute for RnnRule {
         let kind = Kind::of(class).ok_or_else(|| bad("class_name", class))?;
         let is_cell = class.ends_with("Cell");
         let c = Cfg::new(layer.config);
-        let units = c.positive(&["units", "output_dim"])?;
+        let units = c.positive(&["units"])?;
         let keras1 = layer.dialect == Dialect::Keras1;
         let cudnn = matches!(kind, Kind::CudnnLstm | Kind::CudnnGru);
-        let use_bias = cudnn || c.flag(&["use_bias", "bias"], true)?;
-        let d = inputs
-            .first()
-            .and_then(|s| s.last().copied().flatten())
-            .or(if keras1 {
-                c.opt_count(&["input_dim"])?
-            } else {
-                None
-            });
+        let use_bias = cudnn || c.flag(&["use_bias"], true)?;
+        let d = match inputs.first().and_then(|s| s.last().copied().flatten()) {
+            Some(d) => Some(d),
+            // The width the layer was built on, as a Keras 1 config records it.
+            None => c.opt_count(&["input_dim"])?,
+        };
         let owner = if keras1 || cudnn || is_cell {
             ""
         } else {
@@ -193,9 +190,6 @@ impl Compute for RnnRule {
 
 /// Keras 1 `consume_less: "gpu"` (`implementation: 2` once translated) stores W, U, b whole.
 fn keras1_fused(c: &Cfg) -> R<bool> {
-    if let Ok(Some(mode)) = c.text(&["consume_less"]) {
-        return Ok(mode == "gpu");
-    }
     Ok(c.opt_count(&["implementation"]).ok().flatten() == Some(2))
 }
 
@@ -244,24 +238,19 @@ impl Compute for ConvLstmRule {
             1
         };
         let c = Cfg::new(layer.config);
-        let f = c.positive(&["filters", "nb_filter"])?;
-        let k = match c.tuple(&["kernel_size"], rank)? {
-            Some(k) => k,
-            None if rank == 2 => match (c.opt_count(&["nb_row"])?, c.opt_count(&["nb_col"])?) {
-                (Some(r), Some(col)) => vec![r, col],
-                _ => return Err(bad("kernel_size", "missing")),
-            },
-            None => return Err(bad("kernel_size", "missing")),
-        };
+        let f = c.positive(&["filters"])?;
+        let k = c
+            .tuple(&["kernel_size"], rank)?
+            .ok_or_else(|| bad("kernel_size", "missing"))?;
         let strides = c
-            .tuple(&["strides", "subsample"], rank)?
+            .tuple(&["strides"], rank)?
             .unwrap_or_else(|| vec![1; rank]);
         let dilation = c
             .tuple(&["dilation_rate"], rank)?
             .unwrap_or_else(|| vec![1; rank]);
         let padding = c.padding()?;
         let cf = c.channels_first()?;
-        let use_bias = c.flag(&["use_bias", "bias"], true)?;
+        let use_bias = c.flag(&["use_bias"], true)?;
         let keras1 = layer.dialect == Dialect::Keras1;
 
         let input = inputs.first().filter(|s| s.len() == rank + 3);

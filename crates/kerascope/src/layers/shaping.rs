@@ -229,8 +229,7 @@ impl Compute for PoolingRule {
     fn compute(&self, layer: LayerCfg<'_>, inputs: &[Shape]) -> R<Computed> {
         let c = Cfg::new(layer.config);
         let rank = rank_suffix(layer.class_name);
-        // Keras 1 1-D pooling always reads (batch, steps, channels).
-        let cf = c.channels_first()? && !(layer.dialect == Dialect::Keras1 && rank == 1);
+        let cf = c.channels_first()?;
         let mut out = Computed::new();
         let input = inputs.first().filter(|s| s.len() >= 3);
         if layer.class_name.starts_with("Adaptive") {
@@ -270,11 +269,9 @@ impl Compute for PoolingRule {
             return Ok(out);
         }
         let pool = c
-            .tuple(&["pool_size", "pool_length"], rank)?
+            .tuple(&["pool_size"], rank)?
             .unwrap_or_else(|| vec![2; rank]);
-        let strides = c
-            .tuple(&["strides", "stride"], rank)?
-            .unwrap_or_else(|| pool.clone());
+        let strides = c.tuple(&["strides"], rank)?.unwrap_or_else(|| pool.clone());
         let padding = c.padding()?;
         if let Some(s) = input.filter(|s| s.len() == rank + 2) {
             let first = if cf { 2 } else { 1 };
@@ -357,9 +354,7 @@ impl Compute for SpatialRule {
         let input = inputs.first().filter(|s| s.len() == rank + 2);
         let first = if cf { 2 } else { 1 };
         if class.starts_with("UpSampling") {
-            let size = c
-                .tuple(&["size", "length"], rank)?
-                .unwrap_or_else(|| vec![2; rank]);
+            let size = c.tuple(&["size"], rank)?.unwrap_or_else(|| vec![2; rank]);
             if let Some(s) = input {
                 let mut o = s.clone();
                 for i in 0..rank {
@@ -524,9 +519,7 @@ impl Compute for MergeRule {
                     _ => None,
                 };
                 match mode {
-                    Some("concat") => {
-                        concatenate(inputs, c.opt_int(&["concat_axis"])?.unwrap_or(-1))?
-                    }
+                    Some("concat") => concatenate(inputs, c.opt_int(&["axis"])?.unwrap_or(-1))?,
                     Some("dot") | Some("cos") => {
                         let axes = c.int_list(&["dot_axes"])?.unwrap_or_else(|| vec![-1]);
                         dot(inputs, &axes)?
@@ -629,7 +622,7 @@ impl Compute for OpaqueRule {
             let batch = inputs.first().and_then(|s| s.first().copied().flatten());
             out.outputs
                 .push(std::iter::once(batch).chain(rest).collect());
-        } else if layer.dialect == super::Dialect::Keras1
+        } else if layer.dialect == Dialect::Keras1
             && c.get(&["output_shape"]).is_none_or(|(_, v)| v.is_null())
             && let [input] = inputs
         {
@@ -708,15 +701,15 @@ mod tests {
             shape_of(&MergeRule, "Dot", json!({"axes": 1}), &[s(&[4]), s(&[4])]),
             vec![s(&[1])]
         );
-        assert_eq!(
-            shape_of(
-                &MergeRule,
-                "Merge",
-                json!({"mode": "concat", "concat_axis": 1}),
-                &[s(&[4, 3]), s(&[2, 3])]
-            ),
-            vec![s(&[6, 3])]
+        // Keras 1 Merge(mode="concat", concat_axis=1), translated as the graph does.
+        let merged = apply(
+            &MergeRule,
+            Dialect::Keras1,
+            "Merge",
+            &json!({"mode": "concat", "concat_axis": 1}),
+            &[s(&[4, 3]), s(&[2, 3])],
         );
+        assert_eq!(merged.output_shapes, vec![s(&[6, 3])]);
         assert_eq!(
             shape_of(&MergeRule, "Add", json!({}), &[s(&[4, 3]), s(&[1, 3])]),
             vec![s(&[4, 3])]

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use super::{Dialect, LayerCfg, LayerRule, RuleOutput, Shape};
 
-/// The rule's output for one layer, which must not be an error.
+/// The rule's output for one layer, which must not be an error. A Keras 1 config is
+/// translated first, as the graph hands it to the rules.
 pub(crate) fn apply(
     rule: &dyn LayerRule,
     dialect: Dialect,
@@ -13,6 +14,13 @@ pub(crate) fn apply(
     config: &Value,
     inputs: &[Shape],
 ) -> RuleOutput {
+    let translated;
+    let config = if dialect == Dialect::Keras1 {
+        translated = crate::graph::keras1::translate(class, config.clone());
+        &translated
+    } else {
+        config
+    };
     rule.apply(
         LayerCfg {
             class_name: class,

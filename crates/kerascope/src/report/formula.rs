@@ -163,7 +163,7 @@ pub struct FormulaAnswer {
 pub struct KeyLine {
     /// The key's current name (`units`).
     pub key: String,
-    /// Older spellings accepted for it (`output_dim`).
+    /// Other spellings accepted for it (the Keras 1 `output_dim`).
     pub aliases: Vec<String>,
     /// The default the rule uses in its absence, when it says.
     pub default: Option<String>,
@@ -423,9 +423,12 @@ pub fn keys(class_name: &str, dialect: Dialect) -> Result<FormulaAnswer, String>
             all.into_iter()
                 .filter_map(|k| {
                     let (first, rest) = k.names.split_first()?;
+                    // The rules read Keras 2 names; the Keras 1 ones come from the translation.
+                    let mut aliases: Vec<String> = rest.iter().map(|a| a.to_string()).collect();
+                    aliases.extend(keras1::keras1_names(class_name, first));
                     Some(KeyLine {
                         key: first.to_string(),
-                        aliases: rest.iter().map(|a| a.to_string()).collect(),
+                        aliases,
                         default: k.default,
                     })
                 })

@@ -227,21 +227,21 @@ impl<'a> Cfg<'a> {
         }
     }
 
-    /// `data_format: channels_first` (or the Keras 1 `dim_ordering: th`).
+    /// `data_format: channels_first`.
     pub(crate) fn channels_first(&self) -> R<bool> {
-        if let Some(format) = self.text(&["data_format"])? {
-            return match format.to_ascii_lowercase().as_str() {
+        match self.text(&["data_format"])? {
+            None => Ok(false),
+            Some(format) => match format.to_ascii_lowercase().as_str() {
                 "channels_first" | "th" => Ok(true),
                 "channels_last" | "tf" => Ok(false),
                 other => Err(bad("data_format", format!("unknown value `{other}`"))),
-            };
+            },
         }
-        Ok(matches!(self.text(&["dim_ordering"])?, Some("th")))
     }
 
-    /// Conv/pooling padding (`padding`, Keras 1 `border_mode`).
+    /// Conv/pooling padding.
     pub(crate) fn padding(&self) -> R<Padding> {
-        match self.text(&["padding", "border_mode"])? {
+        match self.text(&["padding"])? {
             None => Ok(Padding::Valid),
             Some(p) => match p.to_ascii_lowercase().as_str() {
                 "valid" => Ok(Padding::Valid),
