@@ -141,6 +141,7 @@ fn analyze_functional(
                     output_shapes: produced[&key].clone(),
                     derivation: None,
                     aliases: Vec::new(),
+                    formula_drift: None,
                 }),
                 trainable: layer.trainable,
                 input_recovered: false,

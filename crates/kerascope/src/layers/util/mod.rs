@@ -9,7 +9,9 @@ use std::cell::Cell;
 
 use serde_json::Value;
 
-use super::{Dialect, Dim, ExpectedWeight, LayerCfg, RuleError, RuleOutput, Shape, StoredAlias};
+use super::{
+    Dialect, Dim, ExpectedWeight, FormulaDrift, LayerCfg, RuleError, RuleOutput, Shape, StoredAlias,
+};
 use crate::text::thousands;
 
 pub(crate) type R<T> = Result<T, RuleError>;
