@@ -3,13 +3,40 @@
 //! `t_right`, `a_right`). Each weight has the input shape without the batch axis, with every
 //! axis of `shared_axes` (1-based) set to 1. The output keeps the input shape.
 
+use serde_json::json;
+
+use super::probe::{settings_not_shown, width_not_shown};
 use super::util::{Cfg, Compute, Computed, R, bad, dims, layer_rule, n, prod};
-use super::{Dialect, LayerCfg, Shape};
+use super::{Dialect, LayerCfg, PrintedLayer, Probe, Shape};
 
 pub struct ActivationWeightsRule;
 layer_rule!(ActivationWeightsRule);
 
 impl Compute for ActivationWeightsRule {
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        let class = row.class_name;
+        if class != "PReLU" {
+            return Err(settings_not_shown(class));
+        }
+        let out = row.output;
+        let rank = out.len().saturating_sub(1);
+        if rank == 0 || rank > 4 {
+            return Err(width_not_shown(out));
+        }
+        Ok((0u32..(1 << rank))
+            .map(|mask| {
+                let shared: Vec<usize> =
+                    (1..=rank).filter(|a| mask & (1 << (a - 1)) != 0).collect();
+                let label = if shared.is_empty() {
+                    "PReLU()".to_string()
+                } else {
+                    format!("PReLU(shared_axes={shared:?})")
+                };
+                Probe::known(class, label, json!({"shared_axes": shared}), out.clone())
+            })
+            .collect())
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &["PReLU", "ParametricSoftplus", "SReLU"]
     }

@@ -7,11 +7,15 @@
 //! `lora_kernel_b` (r, filters) as `count_params()` counts them; files store only the merged
 //! kernel and the bias.
 
+use serde_json::json;
+
+use super::probe::{formats, kernel, spatial_rank, with_channels};
 use super::util::{
     Cfg, Compute, Computed, Padding, R, bad, conv_out, deconv_out, layer_rule, mul, n, prod, sum,
 };
-use super::{Dialect, Dim, LayerCfg, Shape};
+use super::{Dialect, Dim, LayerCfg, PrintedLayer, Probe, Shape};
 use crate::layers::util::Expr;
+use crate::text::shape_text;
 
 /// The parts of a conv config every class shares.
 struct ConvCfg {
@@ -124,6 +128,58 @@ pub struct ConvRule;
 layer_rule!(ConvRule);
 
 impl Compute for ConvRule {
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        let (class, out, input) = (row.class_name, row.output, row.input);
+        let rank = spatial_rank(class).ok_or("the rank of the convolution is not in its name")?;
+        let transposed = class.contains("Transpose") || class.starts_with("Deconvolution");
+        let mut list = Vec::new();
+        for (axis, format) in formats(rank, out.len()) {
+            let Some(filters) = out[axis] else { continue };
+            let channels = input.filter(|i| i.len() == out.len()).and_then(|i| i[axis]);
+            let groups: Vec<u64> = match channels {
+                Some(c) if !transposed => (1..=c.min(64))
+                    .filter(|g| c % g == 0 && filters % g == 0)
+                    .collect(),
+                _ => vec![1],
+            };
+            for g in groups {
+                for bias in [true, false] {
+                    let mut label = format!("{class}({filters}, data_format={format}");
+                    if g > 1 {
+                        label.push_str(&format!(", groups={g}"));
+                    }
+                    if !bias {
+                        label.push_str(", use_bias=False");
+                    }
+                    label.push(')');
+                    let len = out.len();
+                    let (unknown, c) = match channels {
+                        Some(c) => ("a kernel of", c),
+                        None => ("kernel elements × input channels", 1),
+                    };
+                    list.push(
+                        Probe::solving(class, label, unknown, move |x| {
+                            let config = json!({
+                                "filters": filters, "kernel_size": kernel(rank, x),
+                                "padding": "same", "data_format": format, "use_bias": bias,
+                                "groups": g,
+                            });
+                            (config, with_channels(len, axis, c))
+                        })
+                        .rare(g > 1),
+                    );
+                }
+            }
+        }
+        if list.is_empty() {
+            return Err(format!(
+                "the output shape {} does not fit a {rank}-D convolution",
+                shape_text(std::slice::from_ref(out))
+            ));
+        }
+        Ok(list)
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &[
             "Conv1D",
@@ -270,6 +326,37 @@ pub struct DepthwiseRule;
 layer_rule!(DepthwiseRule);
 
 impl Compute for DepthwiseRule {
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        let (class, out, input) = (row.class_name, row.output, row.input);
+        let rank = spatial_rank(class).ok_or("the rank is not in the class name")?;
+        let mut list = Vec::new();
+        for (axis, format) in formats(rank, out.len()) {
+            let Some(width) = out[axis] else { continue };
+            // kernel · input channels · depth multiplier = kernel · output channels: the
+            // input's channels only split the width, they do not change the count.
+            let (channels, multiplier) =
+                match input.filter(|i| i.len() == out.len()).and_then(|i| i[axis]) {
+                    Some(c) if c > 0 && width % c == 0 => (c, width / c),
+                    _ => (width, 1),
+                };
+            for bias in [true, false] {
+                let label = format!(
+                    "{class}(depth_multiplier={multiplier}, data_format={format}{})",
+                    if bias { "" } else { ", use_bias=False" }
+                );
+                let len = out.len();
+                list.push(Probe::solving(class, label, "a kernel of", move |x| {
+                    let config = json!({
+                        "kernel_size": kernel(rank, x), "depth_multiplier": multiplier,
+                        "padding": "same", "data_format": format, "use_bias": bias,
+                    });
+                    (config, with_channels(len, axis, channels))
+                }));
+            }
+        }
+        Ok(list)
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &["DepthwiseConv1D", "DepthwiseConv2D"]
     }
@@ -327,6 +414,41 @@ pub struct SeparableRule;
 layer_rule!(SeparableRule);
 
 impl Compute for SeparableRule {
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        let (class, out, input) = (row.class_name, row.output, row.input);
+        let rank = spatial_rank(class).ok_or("the rank is not in the class name")?;
+        let mut list = Vec::new();
+        for (axis, format) in formats(rank, out.len()) {
+            let (Some(filters), Some(channels)) = (
+                out[axis],
+                input.filter(|i| i.len() == out.len()).and_then(|i| i[axis]),
+            ) else {
+                continue;
+            };
+            for multiplier in 1..=8u64 {
+                for bias in [true, false] {
+                    let label = format!(
+                        "{class}({filters}, depth_multiplier={multiplier}, data_format={format}{})",
+                        if bias { "" } else { ", use_bias=False" }
+                    );
+                    let len = out.len();
+                    list.push(Probe::solving(class, label, "a kernel of", move |x| {
+                        let config = json!({
+                            "filters": filters, "kernel_size": kernel(rank, x),
+                            "depth_multiplier": multiplier, "padding": "same",
+                            "data_format": format, "use_bias": bias,
+                        });
+                        (config, with_channels(len, axis, channels))
+                    }));
+                }
+            }
+        }
+        if list.is_empty() {
+            return Err("the input's channels are not shown".into());
+        }
+        Ok(list)
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &[
             "SeparableConv1D",

@@ -9,10 +9,11 @@
 
 use serde_json::{Value, json};
 
+use super::probe::{last, quantization_policies, settings_not_shown, width_not_shown};
 use super::util::{
     Cfg, Compute, Computed, Expr, R, bad, dims, known, last_dim, layer_rule, n, prod, sum,
 };
-use super::{Dialect, Dim, LayerCfg, Shape};
+use super::{Dialect, Dim, LayerCfg, PrintedLayer, Probe, Shape};
 
 // ------------------------------------------------------------------------------------------------
 // Quantization (Keras 3 dtype policies)
@@ -119,6 +120,37 @@ pub struct DenseRule;
 layer_rule!(DenseRule);
 
 impl Compute for DenseRule {
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        let class = row.class_name;
+        let units = last(row.output).ok_or_else(|| width_not_shown(row.output))?;
+        let width = row.input.and_then(last);
+        let mut list = Vec::new();
+        // Solving for the input size too, a quantized layout fits almost any count.
+        for (policy_label, policy) in quantization_policies(row.keras3 && width.is_some()) {
+            for bias in [true, false] {
+                let label = format!(
+                    "Dense({units}{}{policy_label})",
+                    if bias { "" } else { ", use_bias=False" }
+                );
+                let mut config = json!({"units": units, "use_bias": bias});
+                if let Some(p) = &policy {
+                    config["dtype"] = p.clone();
+                }
+                let rare = policy.is_some();
+                list.push(
+                    match width {
+                        Some(d) => Probe::known(class, label, config, vec![None, Some(d)]),
+                        None => Probe::solving(class, label, "an input of size", move |x| {
+                            (config.clone(), vec![None, Some(x)])
+                        }),
+                    }
+                    .rare(rare),
+                );
+            }
+        }
+        Ok(list)
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &["Dense"]
     }
@@ -699,6 +731,35 @@ pub struct EmbeddingRule;
 layer_rule!(EmbeddingRule);
 
 impl Compute for EmbeddingRule {
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        let class = row.class_name;
+        if class != "Embedding" {
+            return Err(settings_not_shown(class));
+        }
+        let width = last(row.output).ok_or_else(|| width_not_shown(row.output))?;
+        Ok(quantization_policies(row.keras3)
+            .into_iter()
+            .map(|(policy_label, policy)| {
+                let rare = policy.is_some();
+                let mut config = json!({"output_dim": width});
+                if let Some(p) = policy {
+                    config["dtype"] = p;
+                }
+                Probe::solving(
+                    class,
+                    format!("Embedding(?, {width}{policy_label})"),
+                    "a vocabulary of",
+                    move |x| {
+                        let mut config = config.clone();
+                        config["input_dim"] = json!(x);
+                        (config, vec![None, None])
+                    },
+                )
+                .rare(rare)
+            })
+            .collect())
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &["Embedding", "ReversibleEmbedding"]
     }

@@ -6,7 +6,8 @@
 //! `formula` print the derivation — all from the same [`RuleOutput`], so the number shown and
 //! the arithmetic shown cannot disagree.
 //!
-//! Adding a layer class touches one file of this module (plus one line in [`registry`]).
+//! Adding a layer class touches one file of this module (plus one line in [`registry`]),
+//! `verify`'s probes for a printed summary row included ([`LayerRule::probes`]).
 
 use serde_json::Value;
 
@@ -16,6 +17,7 @@ mod conv;
 mod dense;
 mod normalization;
 mod preprocessing;
+pub mod probe;
 mod recurrent;
 mod shaping;
 #[cfg(test)]
@@ -26,6 +28,7 @@ pub use util::{KeyRead, record_keys, snake_case};
 mod wrappers;
 
 pub use crate::model::{Dialect, Dim, Shape};
+pub use probe::{PrintedLayer, Probe};
 
 /// One layer's configuration as a rule sees it: the class name and the `config` object, with
 /// Keras 1 key names already translated to Keras 2 ones by the graph module, in the layers a
@@ -150,6 +153,11 @@ pub trait LayerRule: Sync {
     /// Whether a layer of this class never owns weights, whatever its config (`MaxPooling2D`,
     /// `Dropout`, `Concatenate`, ...). A printed summary's count for it can only be 0.
     fn weightless(&self, class_name: &str) -> bool;
+
+    /// The configurations `verify` tries to re-derive a printed `model.summary()` row's count
+    /// without the file (what the row cannot show tried both ways, or solved for), or why
+    /// the row does not tell enough.
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String>;
 }
 
 /// The rule for a class name, if there is one.

@@ -2,8 +2,11 @@
 //! list of axes with tf.keras broadcast shapes, Keras 1 `running_std`), LayerNormalization,
 //! GroupNormalization, RMSNormalization, UnitNormalization. All keep the input shape.
 
+use serde_json::json;
+
+use super::probe::settings_not_shown;
 use super::util::{Cfg, Compute, Computed, R, bad, dims, layer_rule, n, norm_axis, prod};
-use super::{Dialect, Dim, LayerCfg, Shape};
+use super::{Dialect, Dim, LayerCfg, PrintedLayer, Probe, Shape};
 
 /// The normalized axes as sorted, distinct indices into `shape`.
 fn resolve_axes(axes: &[i64], shape: &Shape) -> R<Vec<usize>> {
@@ -51,6 +54,10 @@ pub struct BatchNormalizationRule;
 layer_rule!(BatchNormalizationRule);
 
 impl Compute for BatchNormalizationRule {
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        Ok(normalization_probes(row))
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &[
             "BatchNormalization",
@@ -130,6 +137,19 @@ pub struct AxisNormalizationRule;
 layer_rule!(AxisNormalizationRule);
 
 impl Compute for AxisNormalizationRule {
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        match row.class_name {
+            "LayerNormalization" | "GroupNormalization" => Ok(normalization_probes(row)),
+            "RMSNormalization" => Ok(vec![Probe::known(
+                row.class_name,
+                "RMSNormalization(axis=-1)".into(),
+                json!({"axis": -1}),
+                row.output.clone(),
+            )]),
+            other => Err(settings_not_shown(other)),
+        }
+    }
+
     fn weightless(&self, class_name: &str) -> bool {
         class_name == "UnitNormalization"
     }
@@ -195,6 +215,34 @@ impl Compute for AxisNormalizationRule {
         uniform_expr(&mut out);
         Ok(out)
     }
+}
+
+/// BatchNormalization, LayerNormalization, GroupNormalization: `center` and `scale` both
+/// ways, and for BatchNormalization on a feature map the channels first or last.
+fn normalization_probes(row: &PrintedLayer<'_>) -> Vec<Probe> {
+    let class = row.class_name;
+    let out = row.output;
+    let axes: &[i64] = if class.contains("Batch") && out.len() > 2 {
+        &[-1, 1]
+    } else {
+        &[-1]
+    };
+    let mut list = Vec::new();
+    for &axis in axes {
+        for (center, scale) in [(true, true), (true, false), (false, true), (false, false)] {
+            let mut label = format!("{class}(axis={axis}");
+            if !center {
+                label.push_str(", center=False");
+            }
+            if !scale {
+                label.push_str(", scale=False");
+            }
+            label.push(')');
+            let config = json!({"axis": axis, "center": center, "scale": scale, "groups": 1});
+            list.push(Probe::known(class, label, config, out.clone()));
+        }
+    }
+    list
 }
 
 #[cfg(test)]

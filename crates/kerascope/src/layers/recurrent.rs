@@ -6,13 +6,17 @@
 //! CuDNN classes own them directly); `RNN` with a list of cells puts cell *i* under
 //! `cell/cells/<snake class>` (`lstm_cell`, `gru_cell`, a repeated class gets `_1`, `_2`, …).
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::probe::{
+    kernel, last, merge, rnn_variants, sequence_probe, settings_not_shown, spatial_rank,
+    width_not_shown, with_channels,
+};
 use super::util::{
     Cfg, Compute, Computed, Expr, R, bad, conv_out, group, layer_rule, mul, n, nested, prod,
     snake_case, sq, sum,
 };
-use super::{Dialect, Dim, LayerCfg, Shape};
+use super::{Dialect, Dim, LayerCfg, PrintedLayer, Probe, Shape};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -94,6 +98,26 @@ pub struct RnnRule;
 layer_rule!(RnnRule);
 
 impl Compute for RnnRule {
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        let class = row.class_name;
+        if !matches!(
+            class,
+            "LSTM" | "GRU" | "SimpleRNN" | "CuDNNLSTM" | "CuDNNGRU"
+        ) {
+            return Err(settings_not_shown(class));
+        }
+        let units = last(row.output).ok_or_else(|| width_not_shown(row.output))?;
+        Ok(rnn_variants(class)
+            .into_iter()
+            .map(|(label_extra, extra)| {
+                let mut config = json!({"units": units});
+                merge(&mut config, &extra);
+                let label = format!("{class}({units}{label_extra})");
+                sequence_probe(class, label, config, row.input)
+            })
+            .collect())
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &[
             "SimpleRNN",
@@ -224,6 +248,33 @@ pub struct ConvLstmRule;
 layer_rule!(ConvLstmRule);
 
 impl Compute for ConvLstmRule {
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        let class = row.class_name;
+        let rank = spatial_rank(class).ok_or("the rank is not in the class name")?;
+        let filters = last(row.output).ok_or("the output shape does not give the filters")?;
+        let channels = row
+            .input
+            .filter(|i| i.len() == rank + 3)
+            .and_then(last)
+            .ok_or("the input's channels are not shown")?;
+        Ok([true, false]
+            .into_iter()
+            .map(|bias| {
+                let label = format!(
+                    "{class}({filters}{})",
+                    if bias { "" } else { ", use_bias=False" }
+                );
+                Probe::solving(class, label, "a kernel of", move |x| {
+                    let config = json!({
+                        "filters": filters, "kernel_size": kernel(rank, x), "padding": "same",
+                        "use_bias": bias, "return_sequences": true,
+                    });
+                    (config, with_channels(rank + 3, rank + 2, channels))
+                })
+            })
+            .collect())
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
     }

@@ -5,12 +5,13 @@
 //! in front: `forward_layer` / `backward_layer` (so an LSTM's weights sit under
 //! `forward_layer/cell`), `layer` for TimeDistributed and SpectralNormalization.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::probe::{last, merge, rnn_variants, sequence_probe, width_not_shown};
 use super::util::{
     Cfg, Compute, Computed, R, bad, group, layer_rule, n, nested, sum, twice_or_sum,
 };
-use super::{LayerCfg, Shape, StoredAlias};
+use super::{LayerCfg, PrintedLayer, Probe, Shape, StoredAlias};
 
 // ------------------------------------------------------------------------------------------------
 // Bidirectional
@@ -26,6 +27,52 @@ enum Merge {
 }
 
 impl Compute for BidirectionalRule {
+    fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        let class = row.class_name;
+        let width = last(row.output).ok_or_else(|| width_not_shown(row.output))?;
+        let mut plain = Vec::new();
+        let mut mixed = Vec::new();
+        for (merge_mode, units) in [("concat", width / 2), ("sum", width)] {
+            if units == 0 || (merge_mode == "concat" && width % 2 != 0) {
+                continue;
+            }
+            let layers: Vec<(String, Value)> = ["LSTM", "GRU", "SimpleRNN"]
+                .into_iter()
+                .flat_map(|inner| {
+                    rnn_variants(inner)
+                        .into_iter()
+                        .map(move |(label_extra, extra)| {
+                            let mut layer = json!({"units": units, "return_sequences": true});
+                            merge(&mut layer, &extra);
+                            (
+                                format!("{inner}({units}{label_extra})"),
+                                json!({"class_name": inner, "config": layer}),
+                            )
+                        })
+                })
+                .collect();
+            for (forward_label, forward) in &layers {
+                // A copy of the forward layer backwards, or (`backward_layer=`) any other.
+                for (backward_label, backward) in &layers {
+                    let mut config = json!({"layer": forward, "merge_mode": merge_mode});
+                    if backward_label == forward_label {
+                        let label =
+                            format!("Bidirectional({forward_label}, merge_mode={merge_mode})");
+                        plain.push(sequence_probe(class, label, config, row.input));
+                    } else {
+                        config["backward_layer"] = backward.clone();
+                        let label = format!(
+                            "Bidirectional({forward_label}, backward_layer={backward_label}, merge_mode={merge_mode})"
+                        );
+                        mixed.push(sequence_probe(class, label, config, row.input).rare(true));
+                    }
+                }
+            }
+        }
+        plain.extend(mixed);
+        Ok(plain)
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &["Bidirectional"]
     }
@@ -95,6 +142,10 @@ pub struct TimeDistributedRule;
 layer_rule!(TimeDistributedRule);
 
 impl Compute for TimeDistributedRule {
+    fn probes(&self, _row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
+        Err("the wrapped layer is not shown".into())
+    }
+
     fn classes(&self) -> &'static [&'static str] {
         &["TimeDistributed"]
     }

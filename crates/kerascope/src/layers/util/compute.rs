@@ -78,6 +78,13 @@ pub(crate) trait Compute: Sync {
     fn weightless(&self, _class_name: &str) -> bool {
         false
     }
+    /// See [`crate::layers::LayerRule::probes`]: none unless the rule lists some.
+    fn probes(
+        &self,
+        row: &crate::layers::PrintedLayer<'_>,
+    ) -> Result<Vec<crate::layers::Probe>, String> {
+        Err(crate::layers::probe::settings_not_shown(row.class_name))
+    }
 }
 
 /// Implement the public [`crate::layers::LayerRule`] for a type implementing [`Compute`].
@@ -96,6 +103,12 @@ macro_rules! layer_rule {
             }
             fn weightless(&self, class_name: &str) -> bool {
                 crate::layers::util::Compute::weightless(self, class_name)
+            }
+            fn probes(
+                &self,
+                row: &crate::layers::PrintedLayer<'_>,
+            ) -> Result<Vec<crate::layers::Probe>, String> {
+                crate::layers::util::Compute::probes(self, row)
             }
         }
     )*};
