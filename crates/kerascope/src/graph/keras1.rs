@@ -216,6 +216,17 @@ fn translate_nested(value: Value, depth: u32) -> Value {
     }
 }
 
+/// Whether `key` is a Keras 1 spelling the translation replaces in a config of this class
+/// (`output_dim` of a Dense, not of an Embedding).
+pub fn is_keras1_key(class_name: &str, key: &str) -> bool {
+    STEPS.iter().any(|step| match step {
+        Step::Rename { from, applies, .. } => *from == key && applies(class_name),
+        // Translated or, where it means nothing, dropped: never left for the rules.
+        Step::Map { from, .. } => *from == key,
+        Step::Join { from, .. } => from.contains(&key),
+    })
+}
+
 /// The Keras 1 spellings of a Keras 2 key for a class (`units` → `output_dim`), in the
 /// order the translation reads them; joined keys read `nb_row+nb_col`.
 pub fn keras1_names(class_name: &str, key: &str) -> Vec<String> {
@@ -313,6 +324,8 @@ mod tests {
             ]
         );
         assert_eq!(keras1_names("Dense", "units"), ["output_dim"]);
+        assert!(is_keras1_key("Dense", "output_dim") && !is_keras1_key("Embedding", "output_dim"));
+        assert!(is_keras1_key("Convolution1D", "dim_ordering"));
         assert!(keras1_names("Embedding", "units").is_empty());
     }
 }

@@ -269,6 +269,34 @@ mod tests {
         }
     }
 
+    /// The graph translates Keras 1 keys at every level (`graph::keras1`): no rule reads one,
+    /// whichever Keras wrote the file.
+    #[test]
+    fn rules_read_keras2_key_names_only() {
+        let inputs = [vec![None, Some(4), Some(5), Some(3)]];
+        for rule in registry() {
+            for class in rule.classes() {
+                for dialect in [Dialect::Keras1, Dialect::TfKeras, Dialect::Keras3] {
+                    let config = base_config();
+                    let (_, read) = record_keys(|| {
+                        let layer = LayerCfg {
+                            class_name: class,
+                            config: &config,
+                            dialect,
+                        };
+                        rule.apply(layer, &inputs)
+                    });
+                    for name in read.iter().flat_map(|k| &k.names) {
+                        assert!(
+                            !crate::graph::keras1::is_keras1_key(class, name),
+                            "{class} reads the Keras 1 key `{name}`"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// A sane config for every rule, so that one hostile key at a time gets exercised.
     fn base_config() -> Value {
         serde_json::json!({
