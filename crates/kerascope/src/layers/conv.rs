@@ -128,6 +128,17 @@ pub struct ConvRule;
 layer_rule!(ConvRule);
 
 impl Compute for ConvRule {
+    fn renamed_classes(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("Convolution1D", "Conv1D"),
+            ("Convolution2D", "Conv2D"),
+            ("Convolution3D", "Conv3D"),
+            ("Deconvolution2D", "Conv2DTranspose"),
+            ("AtrousConvolution2D", "Conv2D"),
+            ("AtrousConvolution1D", "Conv1D"),
+        ]
+    }
+
     fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String> {
         let (class, out, input) = (row.class_name, row.output, row.input);
         let rank = spatial_rank(class).ok_or("the rank of the convolution is not in its name")?;

@@ -158,6 +158,17 @@ pub trait LayerRule: Sync {
     /// without the file (what the row cannot show tried both ways, or solved for), or why
     /// the row does not tell enough.
     fn probes(&self, row: &PrintedLayer<'_>) -> Result<Vec<Probe>, String>;
+
+    /// Classes of this rule Keras renamed between versions, `(old, new)`: the same layer
+    /// either way (`Convolution2D`, `Conv2D`). `verify` and `diff` pair them.
+    fn renamed_classes(&self) -> &'static [(&'static str, &'static str)];
+}
+
+/// Every `(old, new)` pair of class names Keras renamed between versions, from the rules.
+pub fn renamed_classes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    registry()
+        .iter()
+        .flat_map(|rule| rule.renamed_classes().iter().copied())
 }
 
 /// The rule for a class name, if there is one.
@@ -257,6 +268,13 @@ mod tests {
             }
         }
         assert!(rule_for("NoSuchLayer").is_none());
+        // A renamed class is the same layer: one rule covers both names.
+        for rule in registry() {
+            for (old, new) in rule.renamed_classes() {
+                assert!(rule.classes().contains(old) && rule.classes().contains(new));
+            }
+        }
+        assert!(renamed_classes().any(|pair| pair == ("Convolution2D", "Conv2D")));
     }
 
     fn assert_formula_adds_up(output: Result<RuleOutput, RuleError>, class: &str) {

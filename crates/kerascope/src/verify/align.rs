@@ -7,30 +7,22 @@ use crate::model::Shape;
 use crate::summary::Row;
 use crate::text::shape_text;
 
-/// Class names Keras renamed between versions: the same layer either way.
-const SAME_CLASS: &[(&str, &str)] = &[
-    ("Model", "Functional"),
-    ("Convolution1D", "Conv1D"),
-    ("Convolution2D", "Conv2D"),
-    ("Convolution3D", "Conv3D"),
-    ("Deconvolution2D", "Conv2DTranspose"),
-    ("AtrousConvolution2D", "Conv2D"),
-    ("AtrousConvolution1D", "Conv1D"),
-];
+/// Class names Keras renamed between versions, the same layer either way: the model class,
+/// then the layer classes their rules list ([`crate::layers::LayerRule::renamed_classes`]).
+fn renamed() -> impl Iterator<Item = (&'static str, &'static str)> {
+    std::iter::once(("Model", "Functional")).chain(crate::layers::renamed_classes())
+}
 
 /// Whether two class names are the same layer: equal, or renamed between Keras versions.
 pub fn same_layer_class(a: &str, b: &str) -> bool {
-    a == b
-        || SAME_CLASS
-            .iter()
-            .any(|&(x, y)| (a == x && b == y) || (a == y && b == x))
+    a == b || renamed().any(|(x, y)| (a == x && b == y) || (a == y && b == x))
 }
 
 pub(super) fn same_class(printed: &PrintedRow, file: &str) -> bool {
     if printed.class_may_be(file) != Some(false) {
         return true;
     }
-    SAME_CLASS.iter().any(|&(a, b)| {
+    renamed().any(|(a, b)| {
         (file == a && printed.class_may_be(b) == Some(true))
             || (file == b && printed.class_may_be(a) == Some(true))
     })

@@ -85,6 +85,10 @@ pub(crate) trait Compute: Sync {
     ) -> Result<Vec<crate::layers::Probe>, String> {
         Err(crate::layers::probe::settings_not_shown(row.class_name))
     }
+    /// See [`crate::layers::LayerRule::renamed_classes`].
+    fn renamed_classes(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
 }
 
 /// Implement the public [`crate::layers::LayerRule`] for a type implementing [`Compute`].
@@ -109,6 +113,9 @@ macro_rules! layer_rule {
                 row: &crate::layers::PrintedLayer<'_>,
             ) -> Result<Vec<crate::layers::Probe>, String> {
                 crate::layers::util::Compute::probes(self, row)
+            }
+            fn renamed_classes(&self) -> &'static [(&'static str, &'static str)] {
+                crate::layers::util::Compute::renamed_classes(self)
             }
         }
     )*};
