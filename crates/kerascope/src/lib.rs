@@ -28,7 +28,6 @@ pub mod audit;
 pub mod compat;
 pub mod container;
 pub mod diff;
-#[allow(missing_docs)] // documented on the errors branch
 pub mod error;
 pub mod filter;
 pub mod format;
