@@ -35,6 +35,7 @@ pub mod graph;
 pub mod layers;
 pub mod limits;
 pub mod model;
+pub mod registry;
 pub mod report;
 pub mod scan;
 pub mod shape;
