@@ -17,6 +17,7 @@ macro_rules! findings {
 }
 pub(crate) use findings;
 
+pub(crate) mod dangerous;
 pub mod deep;
 pub mod marshal;
 pub mod params;
