@@ -14,11 +14,12 @@ use crate::cli::color::ColorChoice;
 use crate::cli::size::{parse_size, parse_size_usize};
 use crate::remote;
 use crate::scan::{self, FileResult, ScanOptions, Shard};
-use kerascope::audit::{self, Severity};
+use kerascope::audit::Severity;
 use kerascope::container::source::Source;
 use kerascope::filter::{Baseline, FindingFilter};
 use kerascope::format::{read_path, read_source};
 use kerascope::layers::Dialect;
+use kerascope::registry;
 use kerascope::report::check::{EXIT_ERROR, EXIT_FINDINGS, EXIT_NOTHING, Verdict};
 use kerascope::report::formula as report_formula;
 use kerascope::report::{check, inspect, sarif, summary};
@@ -1077,8 +1078,8 @@ fn explain_rule(code: Option<&str>, format: PlainFormat) -> ExitCode {
 /// `rule --format json`: every code, or one; an unknown code is an error message.
 pub fn rule_json(code: Option<&str>) -> Result<Value, String> {
     match code {
-        None => Ok(json!({"schema": RULE_SCHEMA, "rules": audit::docs()})),
-        Some(code) => audit::doc(code)
+        None => Ok(json!({"schema": RULE_SCHEMA, "rules": registry::docs()})),
+        Some(code) => registry::doc(code)
             .map(|d| json!({"schema": RULE_SCHEMA, "rules": [d]}))
             .ok_or_else(|| unknown_rule(code)),
     }
@@ -1087,7 +1088,7 @@ pub fn rule_json(code: Option<&str>) -> Result<Value, String> {
 /// `rule` as text: one line per code, or one code in full.
 pub fn rule_text(code: Option<&str>) -> Result<String, String> {
     let Some(code) = code else {
-        let lines = audit::docs().into_iter().map(|d| {
+        let lines = registry::docs().into_iter().map(|d| {
             format!(
                 "{}  {:8} {:24} {}\n",
                 d.code,
@@ -1098,7 +1099,7 @@ pub fn rule_text(code: Option<&str>) -> Result<String, String> {
         });
         return Ok(lines.collect());
     };
-    let d = audit::doc(code).ok_or_else(|| unknown_rule(code))?;
+    let d = registry::doc(code).ok_or_else(|| unknown_rule(code))?;
     Ok(format!(
         "{} {} ({})\n\nWhat it finds: {}\n\nWhy it matters: {}\n\nExample: {}\n",
         d.code,

@@ -209,6 +209,46 @@ fn sarif_output_is_valid_sarif_2_1_0() {
     );
 }
 
+/// `check --target` findings carry their rules into SARIF: a tf.keras 2.15 LSTM saved with
+/// `time_major`, which Keras 3.15.1 refuses ("Unrecognized keyword arguments passed to LSTM",
+/// fixtures/compat/truth.json), gives a C102 result whose rule index points at C102; a log
+/// without blockers lists no C rule.
+#[test]
+fn sarif_lists_the_compatibility_rules_it_uses() {
+    let sarif = |extra: &[&str]| {
+        let out = kerascope()
+            .args(["check", "--format", "sarif", "--no-progress"])
+            .args(extra)
+            .arg("fixtures/compat/tf215_lstm.h5")
+            .output()
+            .unwrap()
+            .stdout;
+        json_of(&out)
+    };
+    let log = sarif(&["--target", "keras3"]);
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results.iter().any(|r| r["ruleId"] == "C102"),
+        "{results:#?}"
+    );
+    for result in results {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+    }
+    let plain = sarif(&[]);
+    let rules = plain["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(
+        rules
+            .iter()
+            .all(|r| !r["id"].as_str().unwrap().starts_with('C'))
+    );
+}
+
 /// A folder holding corrupt files, a non-Keras HDF5 file, a symlink loop and an unreadable
 /// entry: each is reported, and the scan finishes.
 #[test]
@@ -330,9 +370,12 @@ fn rule_docs_cover_every_code() {
     for line in listing.lines() {
         let code = line.split_whitespace().next().unwrap();
         kerascope().args(["rule", code]).assert().success();
+        let mut columns = line.split_whitespace().skip(1);
+        let (severity, name) = (columns.next().unwrap(), columns.next().unwrap());
+        let row = format!("| `{code}` | {name} | {severity} |");
         assert!(
-            readme.contains(&format!("`{code}`")),
-            "README does not list {code}"
+            readme.contains(&row),
+            "README's finding codes lack the row {row}"
         );
     }
 }

@@ -10,7 +10,8 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kerascope::audit::{self, Finding, Severity};
+use kerascope::audit::{Finding, Severity};
+use kerascope::registry;
 use kerascope::report::check::{self, Totals, Verdict};
 use kerascope::report::summary::{self, Row, Style, Summary};
 use kerascope::scan::{FileReport, FileResult, Outcome};
@@ -247,7 +248,7 @@ fn file_view(name: &str, analysis: &Analysis) -> Value {
         .iter()
         .map(|f| {
             let mut value = json!(f);
-            if let Some(doc) = audit::doc(f.code) {
+            if let Some(doc) = registry::doc(f.code) {
                 value["rule"] = json!({"name": doc.name, "summary": doc.summary, "why": doc.why});
             }
             value

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::container::sniff::{Container, sniff_source};
 use crate::container::source::{RangeRead, Source};
-use crate::error::{Error, Result};
+use crate::error::{Error, KerasProblem, Result};
 use crate::format::{KerasFile, TensorRole, parse_json_source, read_path, read_path_with_config};
 use crate::graph::{Model, ModelKind, parse_model};
 use crate::limits::Limits;
@@ -119,14 +119,11 @@ pub fn load_config(path: &Path, limits: &Limits) -> Result<Value> {
         if value.get("class_name").is_some() {
             return Ok(value);
         }
-        return Err(Error::Keras(
-            "the architecture JSON has no class_name (expected model.to_json() or config.json)"
-                .into(),
-        ));
+        return Err(Error::keras(KerasProblem::ArchitectureWithoutClassName));
     }
     read_path(path, limits)?
         .model_config
-        .ok_or_else(|| Error::Keras("the file given as --config stores no model config".into()))
+        .ok_or_else(|| Error::keras(KerasProblem::ArchitectureFileWithoutConfig))
 }
 
 /// Analyses a file already read, with the default limits.

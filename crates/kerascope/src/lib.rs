@@ -28,7 +28,6 @@ pub mod audit;
 pub mod compat;
 pub mod container;
 pub mod diff;
-#[allow(missing_docs)] // documented on the errors branch
 pub mod error;
 pub mod filter;
 pub mod format;
@@ -36,6 +35,7 @@ pub mod graph;
 pub mod layers;
 pub mod limits;
 pub mod model;
+pub mod registry;
 pub mod report;
 pub mod scan;
 pub mod shape;

@@ -232,8 +232,8 @@ pub fn analyse_one(candidate: &Candidate, options: &FileOptions) -> FileResult {
                     )),
                 }
             }
-            Ok(Err(crate::Error::NotKeras(why))) if !has_keras_extension(&path) => {
-                Outcome::Skipped(why)
+            Ok(Err(crate::Error::NotKeras { reason })) if !has_keras_extension(&path) => {
+                Outcome::Skipped(reason.to_string())
             }
             Ok(Err(e)) => Outcome::Failed(e.to_string()),
             Err(panic) => Outcome::Internal(format!(

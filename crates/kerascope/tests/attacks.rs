@@ -144,7 +144,8 @@ fn every_expected_code_is_documented_with_its_severity() {
     for case in expected.as_array().unwrap() {
         for f in case["findings"].as_array().unwrap() {
             let code = f["code"].as_str().unwrap();
-            let doc = kerascope::audit::doc(code).unwrap_or_else(|| panic!("{code} undocumented"));
+            let doc =
+                kerascope::registry::doc(code).unwrap_or_else(|| panic!("{code} undocumented"));
             assert_eq!(
                 doc.severity.as_str(),
                 f["severity"].as_str().unwrap(),

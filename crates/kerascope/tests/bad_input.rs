@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use kerascope::Limits;
 use kerascope::container::source::Source;
+use kerascope::error::{KerasProblem, LimitExceeded, NotKerasReason};
 use kerascope::format::{read_path, read_source};
+use kerascope::{Error, Limits};
 
 fn fixtures() -> PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("fixtures")
@@ -47,6 +48,64 @@ fn bad_fixtures_give_a_clear_error() {
             .to_string();
         assert!(err.contains(expected), "{name}: {err:?} lacks {expected:?}");
         assert!(!err.contains('\n'), "{name}: multi-line error {err:?}");
+    }
+}
+
+/// A caller tells what went wrong from the error's data, without reading its text. The names
+/// come from how scripts/fixtures/bad.py built each file with h5py and zipfile.
+#[test]
+fn bad_fixtures_give_typed_errors() {
+    let limits = Limits::default();
+    let read_bad = |name: &str| {
+        read_path(&fixtures().join("bad").join(name), &limits)
+            .err()
+            .unwrap_or_else(|| panic!("{name} read without error"))
+    };
+
+    // h5py wrote a dataset /data and a group /group, nothing Keras.
+    match read_bad("not_keras_dataset.h5") {
+        Error::NotKeras {
+            reason: NotKerasReason::Hdf5WithoutKerasStructure { top_level_groups },
+        } => assert_eq!(top_level_groups, ["group"]),
+        other => panic!("not_keras_dataset.h5: {other:?}"),
+    }
+    // The group of tf.keras' `batch_normalization` layer was deleted, its name kept.
+    match read_bad("layer_without_group.h5") {
+        Error::Keras {
+            problem: KerasProblem::LayerWithoutGroup { layer },
+        } => assert_eq!(layer, "batch_normalization"),
+        other => panic!("layer_without_group.h5: {other:?}"),
+    }
+    match read_bad("random_bytes.h5") {
+        Error::NotKeras {
+            reason: NotKerasReason::UnrecognisedSignature,
+        } => {}
+        other => panic!("random_bytes.h5: {other:?}"),
+    }
+}
+
+/// A limit reached names the limit and the value found: a Keras 3 archive holds more members
+/// (its truth, listed by Python's zipfile) than a limit of two allows.
+#[test]
+fn a_limit_reached_carries_the_limit_and_the_count() {
+    let name = "k3_sequential_basic.keras";
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixtures().join("truth").join(format!("{name}.json"))).unwrap(),
+    )
+    .unwrap();
+    let members = truth["zip_members"].as_array().unwrap().len();
+    let limits = Limits {
+        max_zip_members: 2,
+        ..Limits::default()
+    };
+    match read_path(&fixtures().join(name), &limits) {
+        Err(Error::Limit {
+            exceeded: LimitExceeded::ZipMembers { count, limit },
+        }) => {
+            assert_eq!(count, members);
+            assert_eq!(limit, 2);
+        }
+        other => panic!("{name}: {other:?}"),
     }
 }
 

@@ -1,11 +1,14 @@
 //! One registry of finding codes: every code the analysis emits, on every fixture and corpus
-//! file (tensor values read too), is one `kerascope rule` documents, and every code written in
-//! the source is declared through the registry.
+//! file (tensor values read too, and the blockers of each compatibility target), is one
+//! `kerascope rule` documents, and every code written in the source is declared through the
+//! registry.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use kerascope::audit::{deep, docs};
+use kerascope::audit::deep;
+use kerascope::compat::{self, Target};
+use kerascope::registry::docs;
 use kerascope::{Options, analyze_path};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
@@ -42,7 +45,11 @@ fn every_emitted_code_is_registered() {
             continue;
         };
         let data = deep::check(path, &analysis.file);
-        for finding in analysis.findings.iter().chain(&data) {
+        let blockers: Vec<_> = [Target::Keras3, Target::TfKeras]
+            .into_iter()
+            .flat_map(|target| compat::findings(&analysis.file, path, target))
+            .collect();
+        for finding in analysis.findings.iter().chain(&data).chain(&blockers) {
             assert!(
                 registered.contains(finding.code),
                 "{}: {} is emitted but not registered",
@@ -55,6 +62,10 @@ fn every_emitted_code_is_registered() {
     assert!(
         emitted.len() >= 20,
         "only {emitted:?} seen: fixtures missing?"
+    );
+    assert!(
+        emitted.iter().any(|code| code.starts_with('C')),
+        "no compatibility blocker seen in {emitted:?}: fixtures/compat missing?"
     );
 }
 

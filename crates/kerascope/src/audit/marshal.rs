@@ -31,6 +31,8 @@ use std::rc::Rc;
 
 use base64::Engine;
 
+use super::dangerous::is_dangerous_code_name;
+
 /// Deepest nesting of marshal objects accepted.
 pub const MAX_DEPTH: usize = 64;
 /// Most marshal objects (references included) read from one input.
@@ -1070,105 +1072,6 @@ fn raw_unicode_escape(text: &str) -> Vec<u8> {
     out
 }
 
-/// Exact names that are dangerous to find in a model's code.
-const DANGEROUS: &[&str] = &[
-    // processes and the OS
-    "os",
-    "posix",
-    "nt",
-    "subprocess",
-    "system",
-    "popen",
-    "Popen",
-    "popen2",
-    "popen3",
-    "popen4",
-    "exec",
-    "execfile",
-    "execl",
-    "execle",
-    "execlp",
-    "execlpe",
-    "execv",
-    "execve",
-    "execvp",
-    "execvpe",
-    "posix_spawn",
-    "posix_spawnp",
-    "fork",
-    "forkpty",
-    "kill",
-    "pty",
-    "commands",
-    "create_subprocess_exec",
-    "create_subprocess_shell",
-    "multiprocessing",
-    // code execution and imports
-    "eval",
-    "compile",
-    "__import__",
-    "importlib",
-    "import_module",
-    "reload",
-    "runpy",
-    "breakpoint",
-    "pdb",
-    // builtins and reflection
-    "builtins",
-    "__builtins__",
-    "__builtin__",
-    "getattr",
-    "setattr",
-    "delattr",
-    "globals",
-    "locals",
-    "vars",
-    "sys",
-    "__subclasses__",
-    "__globals__",
-    "__bases__",
-    "__mro__",
-    "__reduce__",
-    "__reduce_ex__",
-    "__loader__",
-    "__code__",
-    // files
-    "open",
-    "file",
-    "shutil",
-    "rmtree",
-    "remove",
-    "unlink",
-    "rmdir",
-    // network
-    "socket",
-    "urllib",
-    "urllib2",
-    "urllib3",
-    "urlopen",
-    "http",
-    "httplib",
-    "requests",
-    "ftplib",
-    "telnetlib",
-    "smtplib",
-    "webbrowser",
-    // deserializers and native code
-    "pickle",
-    "cPickle",
-    "_pickle",
-    "dill",
-    "cloudpickle",
-    "shelve",
-    "marshal",
-    "ctypes",
-    "cffi",
-];
-
-fn is_dangerous(name: &str) -> bool {
-    DANGEROUS.contains(&name) || name.starts_with("spawn")
-}
-
 /// Names in a summary (recursively) that are dangerous to find in a model: `co_names`,
 /// `co_freevars`, and string constants that name one (`__import__('os')`, `getattr(m,
 /// 'system')`; a dotted constant counts by its first part, `'os.path'` → `os`).
@@ -1182,7 +1085,7 @@ pub fn dangerous_names(summary: &CodeSummary) -> Vec<String> {
 
 fn collect_dangerous(s: &CodeSummary, out: &mut Vec<String>, seen: &mut HashSet<String>) {
     let mut add = |n: &str| {
-        if is_dangerous(n) && seen.insert(n.to_string()) {
+        if is_dangerous_code_name(n) && seen.insert(n.to_string()) {
             out.push(n.to_string());
         }
     };

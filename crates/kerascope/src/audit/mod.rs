@@ -1,7 +1,8 @@
 //! Findings: each has a stable code, a severity, the layer it concerns and a one-line message.
 //! A code is one item: a [`RuleDoc`] (code, name, severity, documentation, CVEs) declared
-//! with `findings!` next to the check that emits it, which also registers it; [`docs`]
-//! gathers the registry that `kerascope rule`, SARIF and the tests read.
+//! with `findings!` next to the check that emits it, which also registers it;
+//! [`crate::registry`] gathers them (these and the compatibility blockers of
+//! [`crate::compat`]) for `kerascope rule`, SARIF and the tests.
 
 /// Declares finding codes and registers them: each entry becomes a `pub const NAME: RuleDoc`
 /// and an element of the module's `DOCS`, so that a code cannot be declared without being in
@@ -16,6 +17,7 @@ macro_rules! findings {
 }
 pub(crate) use findings;
 
+pub(crate) mod dangerous;
 pub mod deep;
 pub mod marshal;
 pub mod params;
@@ -65,7 +67,8 @@ impl std::str::FromStr for Severity {
 /// The documentation of one finding code, kept beside its check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RuleDoc {
-    /// The stable code: a family letter and three digits (`F101`, `P101`, `S101`, `D101`).
+    /// The stable code: a family letter and three digits (`F101`, `P101`, `S101`, `D101`,
+    /// `C101`).
     pub code: &'static str,
     /// A short kebab-case name: `shape-mismatch`.
     pub name: &'static str,
@@ -106,46 +109,6 @@ impl Finding {
             layer: layer.map(str::to_string),
             message: message.into(),
             cve: doc.cves,
-        }
-    }
-}
-
-/// Every documented finding code, in code order.
-pub fn docs() -> Vec<&'static RuleDoc> {
-    let mut all: Vec<&'static RuleDoc> = read::DOCS
-        .iter()
-        .chain(params::DOCS)
-        .chain(security::DOCS)
-        .chain(deep::DOCS)
-        .copied()
-        .collect();
-    all.sort_by_key(|d| d.code);
-    all
-}
-
-/// The documentation of one code (case-insensitive), or of one name.
-pub fn doc(code_or_name: &str) -> Option<&'static RuleDoc> {
-    docs()
-        .into_iter()
-        .find(|d| d.code.eq_ignore_ascii_case(code_or_name) || d.name == code_or_name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_are_unique_and_documented() {
-        let all = docs();
-        let mut codes: Vec<&str> = all.iter().map(|d| d.code).collect();
-        codes.dedup();
-        assert_eq!(codes.len(), all.len(), "duplicate finding code");
-        for d in all {
-            assert!(
-                !d.summary.is_empty() && !d.why.is_empty() && !d.example.is_empty(),
-                "{}",
-                d.code
-            );
         }
     }
 }

@@ -8,6 +8,7 @@
 
 use serde_json::Value;
 
+use super::dangerous::{TfSymbol, is_dangerous_import, is_expected_pickle_global, tf_symbol};
 use super::marshal;
 use super::{Finding, RuleDoc, Severity};
 use crate::container::hdf5::{Hdf5Hazard, dtype_size};
@@ -329,37 +330,12 @@ pub fn check(file: &KerasFile) -> Vec<Finding> {
     out
 }
 
-/// Globals NumPy pickles arrays with (numpy 1.x and 2.x module names), and the one protocol 2
-/// rebuilds their bytes with (`_codecs.encode(text, "latin1")`).
-const NUMPY_ARRAY_GLOBALS: &[&str] = &[
-    "_codecs.encode",
-    "numpy.core.multiarray._reconstruct",
-    "numpy._core.multiarray._reconstruct",
-    "numpy.core.multiarray.scalar",
-    "numpy._core.multiarray.scalar",
-    "numpy.core.numeric._frombuffer",
-    "numpy._core.numeric._frombuffer",
-    "numpy.ndarray",
-    "numpy.dtype",
-];
-
-/// What Keras 3.15 (TensorFlow back end) pickles into `model.weights.npz` besides the arrays:
-/// its variables, each rebuilding a TF variable from its array.
-const KERAS_NPZ_GLOBALS: &[&str] = &[
-    "keras.src.backend.Variable",
-    "keras.src.backend.tensorflow.core.Variable",
-    "tensorflow.python.ops.resource_variable_ops.ResourceVariable",
-    "tensorflow.python.framework.dtypes.as_dtype",
-    "functools.partial",
-];
-
 fn pickle_findings(file: &KerasFile, out: &mut Vec<Finding>) {
     for stream in &file.pickles {
         let in_npz = !stream.location.is_empty();
         let mut foreign: Vec<String> = Vec::new();
         for (name, opcode) in &stream.imports {
-            let allowed = NUMPY_ARRAY_GLOBALS.contains(&name.as_str())
-                || (in_npz && KERAS_NPZ_GLOBALS.contains(&name.as_str()));
+            let allowed = is_expected_pickle_global(name, in_npz);
             let text = format!("{name} ({opcode})");
             if !allowed && !foreign.contains(&text) {
                 foreign.push(text);
@@ -429,115 +405,6 @@ fn is_builtin_class(class: &str) -> bool {
                 | "TFSMLayer"
                 | "TorchModuleWrapper"
         )
-}
-
-/// Standard-library modules that are never a model's "own package", whatever
-/// `registered_name` claims.
-const DANGEROUS_MODULES: &[&str] = &[
-    "os",
-    "posix",
-    "nt",
-    "sys",
-    "subprocess",
-    "shutil",
-    "socket",
-    "pickle",
-    "marshal",
-    "importlib",
-    "ctypes",
-    "runpy",
-    "code",
-    "pty",
-    "io",
-    "pathlib",
-    "tempfile",
-    "urllib",
-    "http",
-    "requests",
-    "webbrowser",
-    "multiprocessing",
-    "threading",
-    "signal",
-    "platform",
-    "glob",
-    "zipfile",
-    "tarfile",
-    "codecs",
-    "base64",
-    "types",
-    "posixpath",
-    "ntpath",
-    "genericpath",
-    "shlex",
-    "operator",
-    "functools",
-    "pdb",
-    "bdb",
-    "timeit",
-    "trace",
-    "cProfile",
-    "profile",
-    "asyncio",
-    "sqlite3",
-    "shelve",
-    "dbm",
-    "smtplib",
-    "ftplib",
-    "telnetlib",
-    "xmlrpc",
-    "ssl",
-    "select",
-    "fcntl",
-    "mmap",
-    "commands",
-    "popen2",
-    "dill",
-    "joblib",
-    "cloudpickle",
-];
-
-/// Builtins that run code, read files or reach into objects when called by name.
-const DANGEROUS_BUILTINS: &[&str] = &[
-    "exec",
-    "eval",
-    "compile",
-    "open",
-    "__import__",
-    "getattr",
-    "setattr",
-    "delattr",
-    "globals",
-    "locals",
-    "vars",
-    "input",
-    "breakpoint",
-    "exit",
-    "quit",
-    "help",
-    "memoryview",
-    "object",
-    "type",
-    "super",
-    "classmethod",
-    "staticmethod",
-    "property",
-];
-
-/// A module (and the name taken from it) that no model has business importing.
-fn is_dangerous(module: &str, name: &str) -> bool {
-    let root = module.split('.').next().unwrap_or(module);
-    if root == "builtins" || root == "__builtin__" {
-        return DANGEROUS_BUILTINS.contains(&name);
-    }
-    DANGEROUS_MODULES.contains(&root)
-        || [
-            "numpy.testing",
-            "numpy.f2py",
-            "numpy.distutils",
-            "numpy.lib.npyio",
-        ]
-        .iter()
-        .any(|m| module == *m || module.starts_with(&format!("{m}.")))
 }
 
 /// Functions that fetch files or load other models when named in a config.
@@ -769,7 +636,7 @@ impl<'v> ConfigWalk<'_, 'v> {
                         .unwrap_or("?")
                         .to_string(),
                 };
-                match tf_symbol_hazard(&symbol) {
+                match tf_symbol(&symbol) {
                     TfSymbol::Pure => {}
                     TfSymbol::FileOrCode => self.push(
                         &TF_OP_FILE_OR_CODE,
@@ -800,7 +667,7 @@ impl<'v> ConfigWalk<'_, 'v> {
                     self.push(&MODULE_FUNCTION, format!("calls {m}.{function} on load"));
                 }
                 Some(m) if is_keras_module(m) => {}
-                Some(m) if is_dangerous(m, function) => self.push(
+                Some(m) if is_dangerous_import(m, function) => self.push(
                     &FOREIGN_MODULE,
                     format!("function reference {m}.{function} (module outside Keras)"),
                 ),
@@ -819,7 +686,7 @@ impl<'v> ConfigWalk<'_, 'v> {
                 .get("registered_name")
                 .and_then(Value::as_str)
                 .is_some_and(|r| !r.is_empty());
-            if is_dangerous(module, class) || !registered {
+            if is_dangerous_import(module, class) || !registered {
                 self.push(
                     &FOREIGN_MODULE,
                     format!("{class} references module {module} (outside Keras)"),
@@ -990,219 +857,6 @@ fn judge_bytecode(code: &str) -> (&'static RuleDoc, String) {
             ),
         ),
     }
-}
-
-/// What calling a TensorFlow symbol by name does.
-#[derive(Debug, PartialEq, Eq)]
-enum TfSymbol {
-    Pure,
-    FileOrCode,
-    Unlisted,
-}
-
-/// Namespaces and names of TF symbols that touch files, run Python, load code or change the
-/// runtime (matched as a prefix of the symbol, or as one of its dotted parts).
-const TF_HAZARD_PREFIXES: &[&str] = &[
-    "io.gfile.",
-    "io.write_file",
-    "io.read_file",
-    "io.matching_files",
-    "io.TFRecordWriter",
-    "gfile.",
-    "py_function",
-    "numpy_function",
-    "py_func",
-    "raw_ops.",
-    "saved_model.",
-    "data.",
-    "summary.",
-    "train.",
-    "config.",
-    "load_op_library",
-    "load_library",
-    "lookup.",
-    "debugging.experimental.",
-    "print",
-    "distribute.",
-    "tpu.",
-    "experimental.dtensor.",
-    "keras.",
-    "autograph.",
-    "function",
-    "compat.v1.gfile",
-    "compat.v1.io.",
-    "compat.v1.py_func",
-    "compat.v1.read_file",
-    "compat.v1.write_file",
-    "compat.v1.train.",
-    "compat.v1.summary.",
-    "compat.v1.Session",
-    "compat.v1.saved_model",
-    "compat.v1.data.",
-    "compat.v1.lookup.",
-    "compat.v1.load_",
-    "compat.v1.keras.",
-];
-const TF_HAZARD_PARTS: &[&str] = &[
-    "gfile",
-    "py_func",
-    "py_function",
-    "numpy_function",
-    "write_file",
-    "read_file",
-    "PyFunc",
-    "WriteFile",
-    "ReadFile",
-];
-/// Dotted parts that name a file or code operation only when they are the whole part.
-const TF_HAZARD_WORDS: &[&str] = &[
-    "rmtree",
-    "remove",
-    "rename",
-    "makedirs",
-    "mkdir",
-    "copy",
-    "system",
-    "exec",
-    "eval",
-    "save",
-    "load",
-    "restore",
-    "Checkpoint",
-];
-
-/// Namespaces of pure tensor ops, and top-level array ops, tf.keras wraps as layers.
-const TF_PURE_PREFIXES: &[&str] = &[
-    "math.",
-    "nn.",
-    "linalg.",
-    "signal.",
-    "bitwise.",
-    "image.",
-    "strings.",
-    "sparse.",
-    "ragged.",
-    "dtypes.",
-    "__operators__.",
-    "experimental.numpy.",
-    "audio.",
-    "quantization.",
-];
-const TF_PURE_NAMES: &[&str] = &[
-    "abs",
-    "add",
-    "add_n",
-    "argmax",
-    "argmin",
-    "argsort",
-    "boolean_mask",
-    "broadcast_to",
-    "cast",
-    "clip_by_norm",
-    "clip_by_value",
-    "concat",
-    "constant",
-    "convert_to_tensor",
-    "cumsum",
-    "divide",
-    "einsum",
-    "ensure_shape",
-    "equal",
-    "exp",
-    "expand_dims",
-    "eye",
-    "fill",
-    "gather",
-    "gather_nd",
-    "greater",
-    "greater_equal",
-    "identity",
-    "less",
-    "less_equal",
-    "linspace",
-    "logical_and",
-    "logical_not",
-    "logical_or",
-    "matmul",
-    "maximum",
-    "meshgrid",
-    "minimum",
-    "multiply",
-    "negative",
-    "norm",
-    "not_equal",
-    "one_hot",
-    "ones",
-    "ones_like",
-    "pad",
-    "pow",
-    "range",
-    "rank",
-    "realdiv",
-    "reduce_all",
-    "reduce_any",
-    "reduce_logsumexp",
-    "reduce_max",
-    "reduce_mean",
-    "reduce_min",
-    "reduce_prod",
-    "reduce_sum",
-    "repeat",
-    "reshape",
-    "reverse",
-    "roll",
-    "round",
-    "scatter_nd",
-    "searchsorted",
-    "sequence_mask",
-    "shape",
-    "sigmoid",
-    "sign",
-    "size",
-    "slice",
-    "sort",
-    "split",
-    "sqrt",
-    "square",
-    "squeeze",
-    "stack",
-    "stop_gradient",
-    "strided_slice",
-    "subtract",
-    "tanh",
-    "tensor_scatter_nd_update",
-    "tensordot",
-    "tile",
-    "transpose",
-    "truediv",
-    "floordiv",
-    "unique",
-    "unravel_index",
-    "unstack",
-    "where",
-    "zeros",
-    "zeros_like",
-    "bitcast",
-];
-
-fn tf_symbol_hazard(symbol: &str) -> TfSymbol {
-    let bare = symbol
-        .strip_prefix("compat.v1.")
-        .or_else(|| symbol.strip_prefix("compat.v2."))
-        .unwrap_or(symbol);
-    let hazard = TF_HAZARD_PREFIXES
-        .iter()
-        .any(|p| symbol.starts_with(p) || bare.starts_with(p))
-        || symbol.split('.').any(|part| {
-            TF_HAZARD_PARTS.iter().any(|h| part.contains(h)) || TF_HAZARD_WORDS.contains(&part)
-        });
-    if hazard {
-        return TfSymbol::FileOrCode;
-    }
-    if TF_PURE_PREFIXES.iter().any(|p| bare.starts_with(p)) || TF_PURE_NAMES.contains(&bare) {
-        return TfSymbol::Pure;
-    }
-    TfSymbol::Unlisted
 }
 
 /// Keras 2/3 store `base64(marshal)`; Keras 1 stored the raw marshal bytes as a string whose

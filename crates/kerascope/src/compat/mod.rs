@@ -22,6 +22,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::audit::{Finding, RuleDoc, Severity};
 use crate::format::{Format, KerasFile, TensorRole};
 use knowledge::{Index, for_target, keras2_default};
 
@@ -62,86 +63,263 @@ pub enum Verdict {
     NotAModel,
 }
 
-/// Why a file will not load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Why a file will not load. Each code is one registered finding ([`Code::doc`]); it
+/// serializes as its text (`"C101"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Code {
     /// C101: a class the target does not have (removed, renamed, or custom).
-    #[serde(rename = "C101")]
     UnknownClass,
     /// C102: a config key the class's `__init__` no longer (or not yet) accepts.
-    #[serde(rename = "C102")]
     UnrecognizedArgument,
     /// C103: a `module` path the target cannot import (`keras.src.engine.functional`).
-    #[serde(rename = "C103")]
     ModuleNotFound,
     /// C104: a layer inside a wrapper saved without a `module`, which Keras 3 needs to find it.
-    #[serde(rename = "C104")]
     NestedWithoutModule,
     /// C105: a Lambda holding Python bytecode, refused in safe mode.
-    #[serde(rename = "C105")]
     LambdaSafeMode,
     /// C106: an argument the class requires is missing (Keras 1 names).
-    #[serde(rename = "C106")]
     MissingArgument,
     /// C107: an `axis` saved as a list where the class wants an int (`.keras` path).
-    #[serde(rename = "C107")]
     AxisList,
     /// C108: a call of a nested model numbered the Keras 2 way (its first call is node 1).
-    #[serde(rename = "C108")]
     NestedModelNode,
     /// C109: an RNN given its initial state as extra input tensors of the same call.
-    #[serde(rename = "C109")]
     RnnExtraInputs,
     /// C110: weights stored under group names the target does not look for.
-    #[serde(rename = "C110")]
     WeightsLayout,
     /// C111: the file name's extension routes it to the wrong loader.
-    #[serde(rename = "C111")]
     FileName,
     /// C112: a Keras 2.0 Sequential config (a bare list of layers), which Keras 3's legacy
     /// loader treats as a dict.
-    #[serde(rename = "C112")]
     SequentialList,
     /// C113: a Keras <= 2.3 Sequential without an InputLayer: Keras 3 reads the first layer's
     /// `batch_input_shape` as `input_shape`, one dimension too many.
-    #[serde(rename = "C113")]
     ExtraDimension,
     /// C114: a layer with an integer dtype whose initializer draws floats (tf_keras).
-    #[serde(rename = "C114")]
     IntegerDtype,
     /// C115: an initializer, regularizer, constraint or activation the target cannot rebuild
     /// (an unknown name, a key its class no longer takes such as an initializer's `dtype`).
-    #[serde(rename = "C115")]
     ObjectNotDeserializable,
     /// C116: a layer `dtype` saved as a policy object the target does not read (tf.keras
     /// mixed precision `Policy`).
-    #[serde(rename = "C116")]
     DtypePolicy,
 }
 
 impl Code {
-    /// The code's text (`C101`).
-    pub fn as_str(self) -> &'static str {
+    /// The code's registered documentation.
+    pub fn doc(self) -> &'static RuleDoc {
         match self {
-            Code::UnknownClass => "C101",
-            Code::UnrecognizedArgument => "C102",
-            Code::ModuleNotFound => "C103",
-            Code::NestedWithoutModule => "C104",
-            Code::LambdaSafeMode => "C105",
-            Code::MissingArgument => "C106",
-            Code::AxisList => "C107",
-            Code::NestedModelNode => "C108",
-            Code::RnnExtraInputs => "C109",
-            Code::WeightsLayout => "C110",
-            Code::FileName => "C111",
-            Code::SequentialList => "C112",
-            Code::ExtraDimension => "C113",
-            Code::IntegerDtype => "C114",
-            Code::ObjectNotDeserializable => "C115",
-            Code::DtypePolicy => "C116",
+            Code::UnknownClass => &UNKNOWN_CLASS,
+            Code::UnrecognizedArgument => &UNRECOGNIZED_ARGUMENT,
+            Code::ModuleNotFound => &MODULE_NOT_FOUND,
+            Code::NestedWithoutModule => &NESTED_WITHOUT_MODULE,
+            Code::LambdaSafeMode => &LAMBDA_SAFE_MODE,
+            Code::MissingArgument => &MISSING_ARGUMENT,
+            Code::AxisList => &AXIS_LIST,
+            Code::NestedModelNode => &NESTED_MODEL_NODE,
+            Code::RnnExtraInputs => &RNN_EXTRA_INPUTS,
+            Code::WeightsLayout => &WEIGHTS_LAYOUT,
+            Code::FileName => &FILE_NAME,
+            Code::SequentialList => &SEQUENTIAL_LIST,
+            Code::ExtraDimension => &EXTRA_DIMENSION,
+            Code::IntegerDtype => &INTEGER_DTYPE,
+            Code::ObjectNotDeserializable => &OBJECT_NOT_DESERIALIZABLE,
+            Code::DtypePolicy => &DTYPE_POLICY,
         }
     }
+
+    /// The code's text (`C101`).
+    pub fn as_str(self) -> &'static str {
+        self.doc().code
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+// The blockers as finding codes (`check --target`): errors, since the target refuses the file.
+// The examples are messages kerascope gives on fixtures/compat and the shared corpus (long
+// ones abridged).
+crate::audit::findings! {
+    /// C101: see [`Code::UnknownClass`].
+    UNKNOWN_CLASS = RuleDoc {
+        code: "C101",
+        name: "unknown-class",
+        severity: Severity::Error,
+        summary: "A layer class the target Keras does not have (removed, renamed, or custom).",
+        why: "The target cannot find the class by name or module: loading stops with its error.",
+        example: "Keras 3.15.1 will not load it: Unknown layer: 'CuDNNLSTM'. Please ensure you are using a `keras.utils.custom_object_scope` and that this object is included in the scope. [...] (fixable: map to LSTM / GRU (reset_after) with the weights converted as Keras 2 did when loading CuDNN weights)",
+        cves: &[],
+    };
+
+    /// C102: see [`Code::UnrecognizedArgument`].
+    UNRECOGNIZED_ARGUMENT = RuleDoc {
+        code: "C102",
+        name: "unrecognized-argument",
+        severity: Severity::Error,
+        summary: "A config key the class's __init__ in the target no longer (or not yet) accepts.",
+        why: "The target passes every saved key to the class, which refuses unknown keywords.",
+        example: "Keras 3.15.1 will not load it: Unrecognized keyword arguments passed to LSTM: {'time_major': False} (fixable: remove time_major (False is what Keras 3 does))",
+        cves: &[],
+    };
+
+    /// C103: see [`Code::ModuleNotFound`].
+    MODULE_NOT_FOUND = RuleDoc {
+        code: "C103",
+        name: "module-not-found",
+        severity: Severity::Error,
+        summary: "A serialized object names a module the target cannot import (keras.src.engine.functional).",
+        why: "Keras 3 finds a class through its saved module; a module of another Keras version does not exist there.",
+        example: "Keras 3.15.1 will not load it: Could not deserialize class 'Functional' because its parent module keras.src.engine.functional cannot be imported. (fixable: point the module at the target's own (e.g. keras.src.models.functional))",
+        cves: &[],
+    };
+
+    /// C104: see [`Code::NestedWithoutModule`].
+    NESTED_WITHOUT_MODULE = RuleDoc {
+        code: "C104",
+        name: "nested-without-module",
+        severity: Severity::Error,
+        summary: "A layer inside a wrapper (Bidirectional, TimeDistributed) saved without the module Keras 3 needs to find it.",
+        why: "Keras 3 deserializes wrapped layers by module, even in a legacy .h5 file: without one it cannot locate the class.",
+        example: "Keras 3.15.1 will not load it: Could not locate class 'Dense'. Make sure custom classes and functions are decorated with `@keras.saving.register_keras_serializable()`. [...] (fixable: add the module Keras 3 expects (\"keras.layers\") to the wrapped layer's config)",
+        cves: &[],
+    };
+
+    /// C105: see [`Code::LambdaSafeMode`].
+    LAMBDA_SAFE_MODE = RuleDoc {
+        code: "C105",
+        name: "lambda-safe-mode",
+        severity: Severity::Error,
+        summary: "A Lambda layer holding Python bytecode, which the target refuses in safe mode (the default).",
+        why: "Loading runs code stored in the file; Keras 3 loads it only with safe_mode=False.",
+        example: "Keras 3.15.1 will not load it: Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda. [...] (not fixable: a Lambda runs code stored in the file: rewrite it as a built-in or registered layer, or load with safe_mode=False if you trust the file)",
+        cves: &[],
+    };
+
+    /// C106: see [`Code::MissingArgument`].
+    MISSING_ARGUMENT = RuleDoc {
+        code: "C106",
+        name: "missing-argument",
+        severity: Severity::Error,
+        summary: "An argument the class requires is missing from the config (a Keras 1 config names it otherwise).",
+        why: "The class's __init__ cannot be called without it.",
+        example: "Keras 3.15.1 will not load it: Dense.__init__() missing 1 required positional argument: 'units' (not fixable: a Keras 1 config: its arguments have other names (output_dim, nb_filter, init...) and must be translated)",
+        cves: &[],
+    };
+
+    /// C107: see [`Code::AxisList`].
+    AXIS_LIST = RuleDoc {
+        code: "C107",
+        name: "axis-list",
+        severity: Severity::Error,
+        summary: "An axis saved as a one-item list where the class wants an int, on the .keras path.",
+        why: "Only the legacy .h5 loader converts the list; a .keras archive passes it to the class as saved.",
+        example: "Keras 3.15.1 will not load it: int() argument must be a string, a bytes-like object or a real number, not 'list' (axis=[3]) (fixable: store the one axis as an int, as the legacy loader does)",
+        cves: &[],
+    };
+
+    /// C108: see [`Code::NestedModelNode`].
+    NESTED_MODEL_NODE = RuleDoc {
+        code: "C108",
+        name: "nested-model-node",
+        severity: Severity::Error,
+        summary: "A call of a nested model numbered the Keras 2 way (its first call is node 1).",
+        why: "Keras 3 numbers a model's calls from 0: the node is never found and the graph cannot be rebuilt.",
+        example: "Keras 3.15.1 will not load it: Invalid Functional model configuration. The graph of the Functional model either has loops or disconnected nodes. [...] (fixable: renumber the calls of the nested model from 0 (Keras 2 counted the model's own input node first))",
+        cves: &[],
+    };
+
+    /// C109: see [`Code::RnnExtraInputs`].
+    RNN_EXTRA_INPUTS = RuleDoc {
+        code: "C109",
+        name: "rnn-extra-inputs",
+        severity: Severity::Error,
+        summary: "A recurrent layer given its initial state as extra input tensors of the same call.",
+        why: "Keras 3 takes the state only as the initial_state keyword: the layer receives more inputs than it expects.",
+        example: "Keras 3.15.1 will not load it: Layer \"lstm_3\" expects 1 input(s), but it received 3 input tensors. (not fixable: the call would have to be rewritten in Keras 3's node form with the state tensors as the initial_state keyword (with their shapes); upgrade does not do it)",
+        cves: &[],
+    };
+
+    /// C110: see [`Code::WeightsLayout`].
+    WEIGHTS_LAYOUT = RuleDoc {
+        code: "C110",
+        name: "weights-layout",
+        severity: Severity::Error,
+        summary: "Weights stored under group names the target does not look for (tf.keras 2.13/2.14 _layer_checkpoint_dependencies).",
+        why: "The target finds no variables for the layer: loading fails, or the layer keeps its initial values.",
+        example: "Keras 3.15.1 will not load it: Layer 'dense_10' expected its variables under _layer_checkpoint_dependencies/dense_1, which the file does not have: it received 0 variables during loading. (not fixable: the weight groups would have to be renamed as Keras 3 names them (class, then rank); upgrade does not do it)",
+        cves: &[],
+    };
+
+    /// C111: see [`Code::FileName`].
+    FILE_NAME = RuleDoc {
+        code: "C111",
+        name: "file-name",
+        severity: Severity::Error,
+        summary: "The file name's extension sends the file to the wrong loader (an HDF5 file named .keras, no extension).",
+        why: "Keras 3 picks the loader by extension, not by content.",
+        example: "Keras 3.15.1 will not load it: File not found: filepath=model.keras. Please ensure the file is an accessible `.keras` zip file. (fixable: rename the file to end in .h5 (it is a legacy HDF5 model))",
+        cves: &[],
+    };
+
+    /// C112: see [`Code::SequentialList`].
+    SEQUENTIAL_LIST = RuleDoc {
+        code: "C112",
+        name: "sequential-list",
+        severity: Severity::Error,
+        summary: "A Keras 2.0 Sequential config: a bare list of layers.",
+        why: "Keras 3's legacy loader treats the config as a dict and fails on the list.",
+        example: "Keras 3.15.1 will not load it: pop expected at most 1 argument, got 2 (fixable: wrap the list of layers as {\"name\": ..., \"layers\": [...]}, the form Keras 2.1+ wrote)",
+        cves: &[],
+    };
+
+    /// C113: see [`Code::ExtraDimension`].
+    EXTRA_DIMENSION = RuleDoc {
+        code: "C113",
+        name: "extra-dimension",
+        severity: Severity::Error,
+        summary: "A Keras <= 2.3 Sequential without an InputLayer: Keras 3 reads the first layer's batch_input_shape as input_shape.",
+        why: "The input gets one dimension too many and the first layer refuses it.",
+        example: "Keras 3.15.1 will not load it: Input 0 of layer 'lstm_1' is incompatible with the layer: batch_input_shape [None, 40, 23] is read as input_shape, so the input gets one dimension too many (None, None, 40, 23) (fixable: put an InputLayer with batch_shape first, as Keras 2.4+ wrote it)",
+        cves: &[],
+    };
+
+    /// C114: see [`Code::IntegerDtype`].
+    INTEGER_DTYPE = RuleDoc {
+        code: "C114",
+        name: "integer-dtype",
+        severity: Severity::Error,
+        summary: "A layer with an integer dtype whose initializer draws floats (tf_keras).",
+        why: "tf_keras builds the variables in the layer's dtype and cannot convert the initial floats.",
+        example: "tf_keras 2.21.0 will not load it: Cannot convert -0.05 to EagerTensor of dtype int32 (fixable: set the layer's dtype to float32 (the inputs stay integers))",
+        cves: &[],
+    };
+
+    /// C115: see [`Code::ObjectNotDeserializable`].
+    OBJECT_NOT_DESERIALIZABLE = RuleDoc {
+        code: "C115",
+        name: "object-not-deserializable",
+        severity: Severity::Error,
+        summary: "An initializer, regularizer, constraint or activation the target cannot rebuild (an unknown name, a key its class no longer takes).",
+        why: "The layer's config cannot be deserialized, so the layer cannot be built.",
+        example: "Keras 3.15.1 will not load it: <class 'keras.src.initializers.random_initializers.GlorotUniform'> could not be deserialized properly. [...] (fixable: remove dtype from the initializer's config)",
+        cves: &[],
+    };
+
+    /// C116: see [`Code::DtypePolicy`].
+    DTYPE_POLICY = RuleDoc {
+        code: "C116",
+        name: "dtype-policy",
+        severity: Severity::Error,
+        summary: "A layer dtype saved as a policy object the target does not read (tf.keras mixed-precision Policy).",
+        why: "The target takes the object for a dtype name and fails on it.",
+        example: "Keras 3.15.1 will not load it: 'str' object has no attribute 'quantization_mode' (fixable: save the policy's name (e.g. \"mixed_float16\") as the dtype, or as a DTypePolicy object)",
+        cves: &[],
+    };
 }
 
 /// One reason the target refuses the file.
@@ -171,22 +349,22 @@ pub struct Assessment {
 }
 
 /// The blockers as `check` findings (`check --target`), errors: the file will not load.
-pub fn findings(file: &KerasFile, path: &Path, target: Target) -> Vec<crate::audit::Finding> {
+pub fn findings(file: &KerasFile, path: &Path, target: Target) -> Vec<Finding> {
     assess(file, path, target)
         .blockers
         .into_iter()
-        .map(|b| crate::audit::Finding {
-            code: b.code.as_str(),
-            severity: crate::audit::Severity::Error,
-            layer: b.layer,
-            message: format!(
-                "{} will not load it: {} ({}: {})",
-                target.describe(),
-                b.message,
-                if b.fixable { "fixable" } else { "not fixable" },
-                b.fix
-            ),
-            cve: &[],
+        .map(|b| {
+            Finding::new(
+                b.code.doc(),
+                b.layer.as_deref(),
+                format!(
+                    "{} will not load it: {} ({}: {})",
+                    target.describe(),
+                    b.message,
+                    if b.fixable { "fixable" } else { "not fixable" },
+                    b.fix
+                ),
+            )
         })
         .collect()
 }

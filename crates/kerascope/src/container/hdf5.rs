@@ -25,7 +25,7 @@ use hdf5_reader::{
 
 use super::header::Lean;
 use super::source::SourceSlice;
-use crate::error::{Error, Result};
+use crate::error::{Error, KerasProblem, LimitExceeded, Result};
 use crate::limits::Limits;
 
 /// The HDF5 signature, at byte 0 (Keras never writes a user block).
@@ -438,18 +438,16 @@ impl H5File {
         walk: &mut Walk,
     ) -> Result<()> {
         if depth >= self.limits.max_hdf5_depth {
-            return Err(Error::Limit(format!(
-                "HDF5 groups nested deeper than {} at {}",
-                self.limits.max_hdf5_depth,
-                display_path(path)
-            )));
+            return Err(Error::limit(LimitExceeded::Hdf5Depth {
+                limit: self.limits.max_hdf5_depth,
+                group: display_path(path).to_string(),
+            }));
         }
         let members = self.members(path, header, walk)?;
         if seen.len().saturating_add(members.len()) > self.limits.max_hdf5_objects {
-            return Err(Error::Limit(format!(
-                "more than {} HDF5 objects",
-                self.limits.max_hdf5_objects
-            )));
+            return Err(Error::limit(LimitExceeded::Hdf5Objects {
+                limit: self.limits.max_hdf5_objects,
+            }));
         }
         let mut groups = Vec::new();
         let mut datasets = Vec::new();
@@ -604,10 +602,9 @@ impl H5File {
             return Ok(false);
         }
         if seen.len() >= self.limits.max_hdf5_objects {
-            return Err(Error::Limit(format!(
-                "more than {} HDF5 objects",
-                self.limits.max_hdf5_objects
-            )));
+            return Err(Error::limit(LimitExceeded::Hdf5Objects {
+                limit: self.limits.max_hdf5_objects,
+            }));
         }
         seen.insert(address, path.to_string());
         Ok(true)
@@ -931,10 +928,11 @@ fn is_two_bytes(datatype: &Datatype) -> bool {
 
 fn check_rank(path: &str, rank: usize, limits: &Limits) -> Result<()> {
     if rank > limits.max_rank {
-        return Err(Error::Limit(format!(
-            "dataset {path} has {rank} dimensions (limit {})",
-            limits.max_rank
-        )));
+        return Err(Error::limit(LimitExceeded::Rank {
+            dataset: path.to_string(),
+            rank,
+            limit: limits.max_rank,
+        }));
     }
     Ok(())
 }
@@ -1013,11 +1011,11 @@ impl H5Group {
             }
         }
         if total > self.max_attributes {
-            return Err(Error::Limit(format!(
-                "{} has {total} attributes (limit {}, --max-attributes)",
-                display_path(&self.path),
-                self.max_attributes
-            )));
+            return Err(Error::limit(LimitExceeded::Attributes {
+                object: display_path(&self.path).to_string(),
+                count: total,
+                limit: self.max_attributes,
+            }));
         }
         Ok(())
     }
@@ -1054,11 +1052,11 @@ impl H5Group {
         };
         match <[String; 1]>::try_from(strings) {
             Ok([one]) => Ok(Some(one)),
-            Err(strings) => Err(Error::Keras(format!(
-                "attribute {}@{name} holds {} strings, expected one",
-                display_path(&self.path),
-                strings.len()
-            ))),
+            Err(strings) => Err(Error::keras(KerasProblem::NotOneString {
+                object: display_path(&self.path).to_string(),
+                attribute: name.to_string(),
+                count: strings.len(),
+            })),
         }
     }
 

@@ -5,7 +5,7 @@
 use std::io::Read;
 
 use super::source::{SliceReader, Source, SourceSlice};
-use crate::error::{Error, Result};
+use crate::error::{Error, LimitExceeded, Result, ZipEntry, ZipProblem};
 use crate::limits::Limits;
 
 /// One member as the central directory describes it.
@@ -47,14 +47,13 @@ pub struct ZipFile {
 impl ZipFile {
     /// Opens an archive from its central directory, refusing more members than the limits allow.
     pub fn open(source: &Source, limits: &Limits) -> Result<ZipFile> {
-        let mut archive =
-            zip::ZipArchive::new(source.whole().reader()).map_err(|e| Error::Zip(e.to_string()))?;
+        let mut archive = zip::ZipArchive::new(source.whole().reader())
+            .map_err(|e| Error::zip(None, unreadable(e)))?;
         if archive.len() > limits.max_zip_members {
-            return Err(Error::Limit(format!(
-                "zip has {} members (limit {})",
-                archive.len(),
-                limits.max_zip_members
-            )));
+            return Err(Error::limit(LimitExceeded::ZipMembers {
+                count: archive.len(),
+                limit: limits.max_zip_members,
+            }));
         }
         let duplicate_names = if archive.has_duplicate_names() {
             let mut names = central_directory_names(source, limits.max_zip_members)?;
@@ -76,7 +75,7 @@ impl ZipFile {
         for index in 0..archive.len() {
             let entry = archive
                 .by_index_raw(index)
-                .map_err(|e| Error::Zip(format!("member #{index}: {e}")))?;
+                .map_err(|e| Error::zip(Some(ZipEntry::Index(index)), unreadable(e)))?;
             let method = match entry.compression() {
                 zip::CompressionMethod::Stored => "stored".to_string(),
                 zip::CompressionMethod::Deflated => "deflated".to_string(),
@@ -108,10 +107,11 @@ impl ZipFile {
     /// The bytes of a member, inflated if need be, within the size and ratio limits.
     pub fn read(&mut self, member: &ZipMember) -> Result<Vec<u8>> {
         if member.size > self.limits.max_zip_inflate_bytes {
-            return Err(Error::Limit(format!(
-                "zip member {} declares {} bytes (limit {})",
-                member.name, member.size, self.limits.max_zip_inflate_bytes
-            )));
+            return Err(Error::limit(LimitExceeded::ZipMemberBytes {
+                member: member.name.clone(),
+                declared: member.size,
+                limit: self.limits.max_zip_inflate_bytes,
+            }));
         }
         if !member.is_stored()
             && member.size
@@ -120,30 +120,30 @@ impl ZipFile {
                     .saturating_mul(self.limits.max_zip_ratio)
             && member.size > 1 << 20
         {
-            return Err(Error::Limit(format!(
-                "zip member {} expands {}× (limit {}×)",
-                member.name,
-                member.size / member.compressed_size.max(1),
-                self.limits.max_zip_ratio
-            )));
+            return Err(Error::limit(LimitExceeded::ZipRatio {
+                member: member.name.clone(),
+                ratio: member.size / member.compressed_size.max(1),
+                limit: self.limits.max_zip_ratio,
+            }));
         }
         let entry = self
             .archive
             .by_index(member.index)
-            .map_err(|e| Error::Zip(format!("{}: {e}", member.name)))?;
+            .map_err(|e| Error::zip(Some(ZipEntry::Name(member.name.clone())), unreadable(e)))?;
         // Never trust the declared size: read at most one byte past it.
         let mut bytes = Vec::with_capacity(member.size.min(1 << 24) as usize);
         entry
             .take(member.size.saturating_add(1))
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::Zip(format!("{}: {e}", member.name)))?;
+            .map_err(|e| Error::zip(Some(ZipEntry::Name(member.name.clone())), unreadable(e)))?;
         if bytes.len() as u64 != member.size {
-            return Err(Error::Zip(format!(
-                "{}: declares {} bytes but holds {}",
-                member.name,
-                member.size,
-                bytes.len()
-            )));
+            return Err(Error::zip(
+                Some(ZipEntry::Name(member.name.clone())),
+                ZipProblem::SizeMismatch {
+                    declared: member.size,
+                    actual: bytes.len() as u64,
+                },
+            ));
         }
         Ok(bytes)
     }
@@ -158,13 +158,18 @@ impl ZipFile {
             {
                 return Ok(slice);
             }
-            return Err(Error::Zip(format!(
-                "{}: data lies outside the archive",
-                member.name
-            )));
+            return Err(Error::zip(
+                Some(ZipEntry::Name(member.name.clone())),
+                ZipProblem::DataOutsideArchive,
+            ));
         }
         Ok(Source::from_vec(self.read(member)?).whole())
     }
+}
+
+/// A failure of the `zip` crate, kept as the cause.
+fn unreadable(error: impl std::error::Error + Send + Sync + 'static) -> ZipProblem {
+    ZipProblem::Unreadable(Box::new(error))
 }
 
 /// Every member name of the (non-Zip64) central directory, in order, duplicates included.

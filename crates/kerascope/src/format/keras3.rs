@@ -14,7 +14,7 @@ use crate::container::hdf5::H5File;
 use crate::container::source::Source;
 use crate::container::zip::ZipFile;
 use crate::container::{npy, pickle};
-use crate::error::{Error, Result};
+use crate::error::{Error, FilePart, KerasProblem, NotKerasReason, Result};
 use crate::limits::Limits;
 use crate::model::Dialect;
 
@@ -31,14 +31,15 @@ pub(crate) fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
     file.zip_duplicate_names = zip.duplicate_names.clone();
 
     let config_member = zip.member("config.json").cloned().ok_or_else(|| {
-        Error::Keras(format!(
-            "zip archive without config.json, not a .keras model (members: {})",
-            member_list(&zip)
-        ))
+        Error::keras(KerasProblem::MissingConfigJson {
+            members: first_members(&zip),
+        })
     })?;
     let config = parse_json(&zip.read(&config_member)?, "config.json", limits)?;
     if !config.is_object() {
-        return Err(Error::Keras("config.json is not a JSON object".into()));
+        return Err(Error::keras(KerasProblem::NotAnObject {
+            what: "config.json".into(),
+        }));
     }
     if let Some(member) = zip.member("metadata.json").cloned() {
         match parse_json(&zip.read(&member)?, "metadata.json", limits) {
@@ -65,8 +66,7 @@ pub(crate) fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
 
     if let Some(member) = zip.member(WEIGHTS_H5).cloned() {
         let bytes = zip.bytes_in_place(&member)?;
-        let h5 =
-            H5File::open(bytes, limits).map_err(|e| Error::Keras(format!("{WEIGHTS_H5}: {e}")))?;
+        let h5 = H5File::open(bytes, limits).map_err(|e| e.in_part(FilePart::WeightsH5))?;
         read_h5io_into(&h5, "", &mut file)?;
         file.hdf5_bytes_read += h5.bytes_read();
     } else if let Some(member) = zip.member(WEIGHTS_NPZ).cloned() {
@@ -99,8 +99,7 @@ pub(crate) fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
 /// and the arrays they rebuild become the tensors `<path>/vars/N`, named like an H5IOStore's.
 fn read_npz(bytes: Vec<u8>, limits: &Limits, file: &mut KerasFile) -> Result<()> {
     let source = Source::from_vec(bytes);
-    let mut npz =
-        ZipFile::open(&source, limits).map_err(|e| Error::Keras(format!("{WEIGHTS_NPZ}: {e}")))?;
+    let mut npz = ZipFile::open(&source, limits).map_err(|e| e.in_part(FilePart::WeightsNpz))?;
     let keys: HashMap<String, Value> = match &file.model_config {
         Some(model) => keras3_keys(model)
             .into_iter()
@@ -112,10 +111,13 @@ fn read_npz(bytes: Vec<u8>, limits: &Limits, file: &mut KerasFile) -> Result<()>
     for member in npz.members.clone() {
         let data = npz
             .read(&member)
-            .map_err(|e| Error::Keras(format!("{WEIGHTS_NPZ}: {e}")))?;
+            .map_err(|e| e.in_part(FilePart::WeightsNpz))?;
         let object = member.name.strip_suffix(".npy").unwrap_or(&member.name);
         let location = format!("{WEIGHTS_NPZ}:{}", member.name);
-        let header = npy::header(&data).map_err(|e| Error::Keras(format!("{location}: {e}")))?;
+        let header = npy::header(&data).map_err(|message| {
+            Error::keras(KerasProblem::NpyHeader { message })
+                .in_part(FilePart::NpzMember(member.name.clone()))
+        })?;
         // (shape, dtype, bytes stored) of each array, in order.
         let arrays: Vec<(Vec<u64>, String, Option<u64>)> = if header.descr.contains('O') {
             let body = &data[header.data_offset..];
@@ -184,18 +186,12 @@ fn read_npz(bytes: Vec<u8>, limits: &Limits, file: &mut KerasFile) -> Result<()>
     Ok(())
 }
 
-fn member_list(zip: &ZipFile) -> String {
-    let names: Vec<&str> = zip
-        .members
+fn first_members(zip: &ZipFile) -> Vec<String> {
+    zip.members
         .iter()
         .take(10)
-        .map(|m| m.name.as_str())
-        .collect();
-    if names.is_empty() {
-        "none".into()
-    } else {
-        names.join(", ")
-    }
+        .map(|m| m.name.clone())
+        .collect()
 }
 
 /// `.keras` archives are Keras 3, or tf.keras ≥ 2.12 when metadata says `2.x`.
@@ -411,9 +407,7 @@ pub(crate) fn read_sharded_index(
 ) -> Result<KerasFile> {
     let index = super::parse_json_source(source, "JSON file", limits)?;
     let Some(weight_map) = index.get("weight_map").and_then(Value::as_object) else {
-        return Err(Error::NotKeras(
-            "a JSON document without weight_map (not a sharded-weights index)".into(),
-        ));
+        return Err(Error::not_keras(NotKerasReason::JsonWithoutWeightMap));
     };
     let mut file = KerasFile::new(Format::Keras3WeightsSharded);
     file.dialect = Dialect::Keras3;
@@ -430,9 +424,7 @@ pub(crate) fn read_sharded_index(
     let folder = path.and_then(Path::parent).unwrap_or(Path::new("."));
     for shard in shards {
         if shard.is_empty() || shard.contains(['/', '\\']) || shard == ".." || shard == "." {
-            return Err(Error::Keras(format!(
-                "shard name {shard:?} is not a plain file name (not followed)"
-            )));
+            return Err(Error::keras(KerasProblem::ShardNameNotPlain { shard }));
         }
         // A remote index finds its shards beside it in the same store; a local one (or
         // standard input) in its folder.
@@ -440,9 +432,14 @@ pub(crate) fn read_sharded_index(
             (None, Some(opened)) => opened,
             _ => Source::open(&folder.join(&shard)),
         }
-        .map_err(|e| Error::Keras(format!("shard {shard}: {e}")))?;
+        .map_err(|source| {
+            Error::keras(KerasProblem::ShardUnreadable {
+                shard: shard.clone(),
+                source,
+            })
+        })?;
         let h5 = H5File::open(shard_source.whole(), limits)
-            .map_err(|e| Error::Keras(format!("shard {shard}: {e}")))?;
+            .map_err(|e| e.in_part(FilePart::Shard(shard.clone())))?;
         read_h5io_into(&h5, &format!("{shard}:"), &mut file)?;
         file.hdf5_bytes_read += h5.bytes_read();
         file.shards.push(shard);

@@ -11,7 +11,7 @@ use super::{
     Format, KerasFile, NoteKind, ReadNote, TensorRole, parse_json, strip_tf_suffix, tensor,
 };
 use crate::container::hdf5::{DatasetInfo, H5File, H5Group, Hdf5Hazard, join};
-use crate::error::{Error, Result};
+use crate::error::{Error, KerasProblem, Result};
 use crate::model::Dialect;
 
 /// Keras 1 short weight names, found as `<layer>_<short>` (longest first when matching).
@@ -70,7 +70,9 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
     if let Some(text) = root.string_attribute_bytes("model_config")? {
         let config = parse_json(&text, "model_config", limits)?;
         if !config.is_object() {
-            return Err(Error::Keras("model_config is not a JSON object".into()));
+            return Err(Error::keras(KerasProblem::NotAnObject {
+                what: "model_config".into(),
+            }));
         }
         file.model_config = Some(config);
     }
@@ -86,9 +88,10 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
     }
 
     let weights_group = match format {
-        Format::LegacyH5Full => Some(h5.group("model_weights")?.ok_or_else(|| {
-            Error::Keras("model_config is present but the model_weights group is missing".into())
-        })?),
+        Format::LegacyH5Full => Some(
+            h5.group("model_weights")?
+                .ok_or_else(|| Error::keras(KerasProblem::MissingModelWeights))?,
+        ),
         _ => None,
     };
     let weights_root = weights_group.as_ref().unwrap_or(&root);
@@ -130,7 +133,7 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
 
     file.layer_names = weights_root
         .chunked_strings_attribute("layer_names")?
-        .ok_or_else(|| Error::Keras("model_weights has no layer_names attribute".into()))?;
+        .ok_or_else(|| Error::keras(KerasProblem::MissingLayerNames))?;
     let mut listed: HashSet<String> = HashSet::default();
     let mut listing = None;
     let links: HashSet<String> = file
@@ -147,9 +150,9 @@ pub fn read(h5: &H5File, format: Format) -> Result<KerasFile> {
         let (path, names) =
             layer_weight_names(h5, weights_root, &layer, &addresses, &links, &mut listing)?
                 .ok_or_else(|| {
-                    Error::Keras(format!(
-                        "layer {layer:?} is listed in layer_names but has no group"
-                    ))
+                    Error::keras(KerasProblem::LayerWithoutGroup {
+                        layer: layer.clone(),
+                    })
                 })?;
         read_layer_weights(
             h5,

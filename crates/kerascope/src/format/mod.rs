@@ -18,7 +18,7 @@ use crate::container::hdf5::{DataLocation, DatasetInfo, H5File, Hdf5Hazard};
 use crate::container::sniff::{Container, sniff_source};
 use crate::container::source::Source;
 use crate::container::zip::ZipMember;
-use crate::error::{Error, Result};
+use crate::error::{Error, KerasProblem, LimitExceeded, NotKerasReason, Result};
 use crate::limits::Limits;
 use crate::model::Dialect;
 
@@ -312,12 +312,12 @@ fn read_with_config(
         Container::Hdf5 { offset } => {
             let bytes = source
                 .slice(offset, source.len() - offset)
-                .ok_or_else(|| Error::NotKeras("HDF5 signature past the end".into()))?;
+                .ok_or_else(|| Error::not_keras(NotKerasReason::Hdf5SignaturePastEnd))?;
             let h5 = H5File::open(bytes, limits)?;
             let polyglot = zip_view(source, limits)?;
             let mut file = match read_hdf5(&h5, config.clone()) {
                 // Not Keras as HDF5, but Keras loads the zip it also is.
-                Err(Error::NotKeras(_)) if polyglot.is_some() => {
+                Err(Error::NotKeras { .. }) if polyglot.is_some() => {
                     KerasFile::new(Format::Hdf5NotKeras)
                 }
                 other => other?,
@@ -334,9 +334,7 @@ fn read_with_config(
             if crate::container::pickle::looks_like_pickle(&head) {
                 read_pickle(source, limits)
             } else {
-                Err(Error::NotKeras(
-                    "neither HDF5, zip, JSON nor a pickle (unrecognised first bytes)".into(),
-                ))
+                Err(Error::not_keras(NotKerasReason::UnrecognisedSignature))
             }
         }
     }?;
@@ -444,14 +442,11 @@ pub(crate) fn read_hdf5(h5: &H5File, config: Option<Value>) -> Result<KerasFile>
         file.hdf5_hazards = walk.hazards;
         return Ok(file);
     }
-    Err(Error::NotKeras(format!(
-        "an HDF5 file without Keras structure (no model_config, layer_names or layers/ group; top-level groups: {})",
-        if groups.is_empty() {
-            "none".to_string()
-        } else {
-            groups.join(", ")
-        }
-    )))
+    Err(Error::not_keras(
+        NotKerasReason::Hdf5WithoutKerasStructure {
+            top_level_groups: groups,
+        },
+    ))
 }
 
 /// Root groups that mark a Keras 3 H5IOStore file (`layers\x` on Windows; tf.keras
@@ -473,10 +468,11 @@ pub(crate) fn parse_json_source(source: &Source, what: &str, limits: &Limits) ->
 /// A config text of `len` bytes is within `--max-config-bytes`.
 fn within_config_bytes(len: u64, what: &str, limits: &Limits) -> Result<()> {
     if len > limits.max_config_bytes as u64 {
-        return Err(Error::Limit(format!(
-            "{what} is {len} bytes (limit {})",
-            limits.max_config_bytes
-        )));
+        return Err(Error::limit(LimitExceeded::ConfigBytes {
+            what: what.to_string(),
+            bytes: len,
+            limit: limits.max_config_bytes,
+        }));
     }
     Ok(())
 }
@@ -490,10 +486,10 @@ pub fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
     if text.len() >= limits.max_config_values
         && json_value_count(text, limits.max_config_values) > limits.max_config_values
     {
-        return Err(Error::Limit(format!(
-            "{what} holds more than {} JSON values (--max-config-values)",
-            limits.max_config_values
-        )));
+        return Err(Error::limit(LimitExceeded::ConfigValues {
+            what: what.to_string(),
+            limit: limits.max_config_values,
+        }));
     }
     // Only a text serde_json rejects is searched for Python's literals: the common path
     // costs nothing more.
@@ -502,7 +498,12 @@ pub fn parse_json(text: &[u8], what: &str, limits: &Limits) -> Result<Value> {
             Some(rewritten) => serde_json::from_slice(&rewritten),
             None => Err(e),
         })
-        .map_err(|e| Error::Keras(format!("{what} is not valid JSON: {e}")))
+        .map_err(|source| {
+            Error::keras(KerasProblem::InvalidJson {
+                what: what.to_string(),
+                source,
+            })
+        })
 }
 
 /// Python's `json` writes `NaN`, `Infinity` and `-Infinity` for non-finite floats (Keras 3

@@ -3,7 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::audit::{self, Severity};
+use std::collections::BTreeSet;
+
+use crate::audit::Severity;
+use crate::registry;
 use crate::scan::{FileResult, Outcome};
 
 fn level(severity: Severity) -> &'static str {
@@ -29,9 +32,24 @@ pub(crate) fn uri(path: &std::path::Path) -> String {
     out
 }
 
-/// The SARIF log of a scan.
+/// The SARIF log of a scan. Its rules are the codes `check` may emit on any file, then the
+/// compatibility blockers (`check --target`) that the results hold, so that a log without
+/// them keeps its rule indices.
 pub fn log(results: &[FileResult]) -> Value {
-    let docs = audit::docs();
+    let emitted: BTreeSet<&str> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Analysed(a) => Some(a.findings.iter().map(|f| f.code)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut docs = registry::check_docs();
+    docs.extend(
+        registry::compat_docs()
+            .iter()
+            .filter(|d| emitted.contains(d.code)),
+    );
     let rules: Vec<Value> = docs
         .iter()
         .map(|d| {
