@@ -3,7 +3,8 @@
 Run from the repository root with any Python; it runs itself in each venv:
 
     python3 scripts/make_compat.py                 # writers, truth, knowledge
-    python3 scripts/make_compat.py --stage knowledge   # only src/compat/knowledge.json
+    python3 scripts/make_compat.py --stage knowledge   # only crates/kerascope/src/compat/knowledge.json
+    python3 scripts/make_compat.py --stage upgrade     # only fixtures/compat/upgrades.json
 
 Venvs (see fixtures/README.md): /tmp/kvenv (keras 3.15.1, tf_keras 2.21.0, h5py 3.14.0),
 /tmp/tf213, /tmp/tf214, /tmp/tf215 (tensorflow-cpu 2.13.1 / 2.14.1 / 2.15.1, tf.keras bundled).
@@ -16,7 +17,12 @@ Stages:
 - load (in /tmp/kvenv, each load in a fresh process): every fixture loaded by Keras 3.15.1 and by
   tf_keras 2.21 (`load_model(path, compile=False)`, safe_mode default); the outcome and the error
   text are fixtures/compat/truth.json, what the tests assert.
-- knowledge (in /tmp/kvenv): read from Keras itself what compat needs -> src/compat/knowledge.json.
+- knowledge (in /tmp/kvenv): read from Keras itself what compat needs ->
+  crates/kerascope/src/compat/knowledge.json.
+- upgrade (needs target/debug/kerascope): `kerascope upgrade` on each fixture Keras 3 refuses;
+  each copy loaded by Keras 3.15.1 and compared with the original loaded by tf_keras 2.21 (or
+  the tf.keras that wrote it): count_params, every weight, and the outputs on a fixed input
+  -> fixtures/compat/upgrades.json.
 """
 
 import argparse
@@ -30,7 +36,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "fixtures", "compat")
 TRUTH = os.path.join(OUT, "truth.json")
-KNOWLEDGE = os.path.join(ROOT, "src", "compat", "knowledge.json")
+KNOWLEDGE = os.path.join(ROOT, "crates", "kerascope", "src", "compat", "knowledge.json")
 KVENV = "/tmp/kvenv/bin/python"
 OLD = {"tf213": "/tmp/tf213/bin/python", "tf214": "/tmp/tf214/bin/python", "tf215": "/tmp/tf215/bin/python"}
 
@@ -271,10 +277,35 @@ UPGRADED = os.path.join(OUT, "upgraded")
 UPGRADES = os.path.join(OUT, "upgrades.json")
 
 # Each model's weights as Keras holds them after loading: (shape, sha256 of the bytes), sorted
-# (Keras 3 and tf_keras may list a model's variables in another order).
+# (Keras 3 and tf_keras may list a model's variables in another order); and its outputs on a
+# fixed input made from the input shapes alone (batch 2, other unknown dimensions 4; floats
+# from a seeded generator rounded to 3 decimals; integers in [0, 5) for integer inputs and
+# models with an Embedding), the same in every venv.
 WEIGHTS = r"""
 import hashlib, json, os, sys, warnings
+import numpy as np
 warnings.filterwarnings("ignore")
+
+def fixed_inputs(model):
+    # Indices for a model with an Embedding (its float input holds token ids).
+    indices = any(type(layer).__name__ == "Embedding" for layer in model.layers)
+    arrays = []
+    for k, x in enumerate(model.inputs):
+        shape = [d if d is not None else (2 if i == 0 else 4) for i, d in enumerate(tuple(x.shape))]
+        dtype = str(getattr(x.dtype, "name", x.dtype))
+        rng = np.random.default_rng(k)
+        if "int" in dtype or indices:
+            arrays.append(rng.integers(0, 5, size=shape).astype(dtype))
+        else:
+            arrays.append(np.round(rng.normal(size=shape), 3).astype(dtype))
+    return arrays
+
+def outputs(model):
+    inputs = fixed_inputs(model)
+    out = model(inputs if len(inputs) > 1 else inputs[0], training=False)
+    out = out if isinstance(out, (list, tuple)) else [out]
+    return [[list(np.asarray(o).shape), np.asarray(o, dtype="float64").ravel().tolist()] for o in out]
+
 which, paths = sys.argv[1], sys.argv[2:]
 if which == "keras3":
     import keras
@@ -289,6 +320,10 @@ for path in paths:
         model = keras.models.load_model(path, compile=False)
         weights = sorted([list(w.shape), hashlib.sha256(w.tobytes()).hexdigest()] for w in model.get_weights())
         result = {"loaded": True, "count_params": int(model.count_params()), "weights": weights}
+        try:
+            result["outputs"] = outputs(model)
+        except BaseException as e:
+            result["outputs_error"] = f"{type(e).__name__}: {e}"[:300]
     except BaseException as e:
         result = {"loaded": False, "error": f"{type(e).__name__}: {e}"[:600]}
     print("RESULT " + json.dumps([os.path.basename(path), result]), flush=True)
@@ -326,7 +361,8 @@ def stage_upgrade():
         if out.returncode == 0:
             written.append(name)
         else:
-            results[name]["refused"] = out.stderr.strip()[:300]
+            # Paths relative to the repository, whichever checkout ran it.
+            results[name]["refused"] = out.stderr.strip().replace(ROOT + os.sep, "")[:300]
     originals = _weights("tf_keras", [os.path.join(OUT, n) for n in candidates])
     # The CuDNN fixture's weights were made from tf215_lstm.h5's by Keras' converter: what Keras 2
     # gives when it loads them into an LSTM is that file's weights.
@@ -352,7 +388,7 @@ def stage_upgrade():
     for name in written:
         k3, tfk = upgraded.get(name, {"loaded": False}), originals.get(name, {"loaded": False})
         results[name]["keras3_loads_upgraded"] = k3["loaded"]
-        results[name]["error"] = k3.get("error")
+        results[name]["error"] = k3.get("error") and k3["error"].replace(ROOT + os.sep, "")
         results[name]["count_params"] = k3.get("count_params")
         results[name]["original_count_params"] = tfk.get("count_params")
         loader = tfk.get("loader") or ""
@@ -360,13 +396,34 @@ def stage_upgrade():
             f"tf_keras 2.21.0 loading {loader.split(':', 1)[1]}" if loader.startswith("tf_keras:")
             else {"tf213": "tf.keras 2.13.1", "tf214": "tf.keras 2.14.1"}.get(loader, "tf_keras 2.21.0"))
         results[name]["same_weights"] = k3.get("weights") is not None and k3.get("weights") == tfk.get("weights")
+        results[name].update(_compare_outputs(k3.get("outputs"), tfk.get("outputs")))
     with open(UPGRADES, "w") as f:
         json.dump({"tool": "target/debug/kerascope upgrade", "loader": "keras 3.15.1 load_model(compile=False)",
-                   "compared_with": "the original loaded by original_loaded_by", "files": results},
+                   "compared_with": "the original loaded by original_loaded_by",
+                   "fixed_input": "per model input k: shape with batch 2 and other unknown dimensions 4; "
+                                  "numpy default_rng(k).normal rounded to 3 decimals (integers(0, 5) for "
+                                  "integer inputs and models with an Embedding); outputs of "
+                                  "model(x, training=False)",
+                   "files": results},
                   f, indent=1, sort_keys=True)
         f.write("\n")
     ok = sum(1 for r in results.values() if r.get("keras3_loads_upgraded") and r.get("same_weights"))
-    print(f"upgraded {len(written)} of {len(candidates)}; Keras 3 loads with the same weights: {ok}")
+    same = sum(1 for r in results.values() if r.get("keras3_loads_upgraded") and r.get("same_weights")
+               and r.get("same_outputs"))
+    print(f"upgraded {len(written)} of {len(candidates)}; Keras 3 loads with the same weights: {ok}; "
+          f"and the same outputs: {same}")
+
+
+def _compare_outputs(upgraded, original):
+    """`same_outputs`: every output of the copy in Keras 3 equal, element for element, to the
+    original's; `outputs_max_abs_diff`: the largest difference (0.0 when equal)."""
+    if upgraded is None or original is None:
+        return {"same_outputs": False, "outputs_max_abs_diff": None}
+    if [shape for shape, _ in upgraded] != [shape for shape, _ in original]:
+        return {"same_outputs": False, "outputs_max_abs_diff": None}
+    diffs = [abs(a - b) for (_, xs), (_, ys) in zip(upgraded, original) for a, b in zip(xs, ys)]
+    same = all(a == b for (_, xs), (_, ys) in zip(upgraded, original) for a, b in zip(xs, ys))
+    return {"same_outputs": same, "outputs_max_abs_diff": max(diffs, default=0.0)}
 
 
 # ---------------------------------------------------------------------------- knowledge

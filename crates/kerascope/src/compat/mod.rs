@@ -1040,8 +1040,25 @@ impl Checker {
                 "Layer '{}' expected its variables under {PREFIX}{expected}, which the file does not have: it received 0 variables during loading.",
                 name.unwrap_or("?")
             );
-            self.push(Code::WeightsLayout, name, Some(PREFIX.trim_end_matches('/')), message, false,
-                "the weight groups would have to be renamed as Keras 3 names them (class, then rank); upgrade does not do it");
+            let (fixable, fix) = if tfk213_numbered(file) {
+                (
+                    true,
+                    "rename the weight groups as Keras 3 names them (tf.keras 2.13 counted a layer with weights twice)",
+                )
+            } else {
+                (
+                    false,
+                    "the weight groups would have to be renamed as Keras 3 names them (class, then rank); upgrade does not do it",
+                )
+            };
+            self.push(
+                Code::WeightsLayout,
+                name,
+                Some(PREFIX.trim_end_matches('/')),
+                message,
+                fixable,
+                fix,
+            );
             return;
         }
     }
@@ -1118,6 +1135,25 @@ impl Checker {
             "store the weights under layers/<name>/vars, as tf.keras 2.15 and Keras 3 do",
         );
     }
+}
+
+/// Whether the archive's weight groups follow tf.keras 2.13's numbering (a layer with weights
+/// counted twice), which the reader knows how to undo, and `upgrade` too.
+fn tfk213_numbered(file: &KerasFile) -> bool {
+    let Some(config) = file.model_config.as_ref() else {
+        return false;
+    };
+    let objects: Vec<String> = file
+        .tensors
+        .iter()
+        .map(|t| {
+            let path = t.path.replace('\\', "/");
+            path.rsplit_once("/vars/")
+                .map_or(path.as_str(), |(object, _)| object)
+                .to_string()
+        })
+        .collect();
+    !crate::format::naming::tfk213_renames(config, &objects).is_empty()
 }
 
 /// Whether `key` of a Keras 2 config can go without changing what the layer computes: it holds
