@@ -935,6 +935,16 @@ impl Checker {
                 (true, "move the shape to an InputLayer (batch_shape)".into())
             }
             (Target::TfKeras, "batch_shape") => (true, "rename to batch_input_shape".into()),
+            (Target::Keras3, "query_shape" | "key_shape" | "value_shape")
+                if class == "MultiHeadAttention" =>
+            {
+                (
+                    true,
+                    format!(
+                        "remove {key} (tf.keras's recorded build shape) and write the call in Keras 3's node form, value and key as keyword tensors (a layer called once, with no other tensor argument)"
+                    ),
+                )
+            }
             (Target::Keras3, _) => match keras2_default(class, key) {
                 Some(default) if default == value || (value.is_null() && default.is_null()) => (
                     true,
@@ -1157,8 +1167,8 @@ fn tfk213_numbered(file: &KerasFile) -> bool {
 }
 
 /// Whether `key` of a Keras 2 config can go without changing what the layer computes: it holds
-/// the Keras 2 default, which is what Keras 3 does. (Dropping MultiHeadAttention's recorded
-/// build shapes was tried: Keras 3.15.1 then fails to build the layer from a Keras 2 call.)
+/// the Keras 2 default, which is what Keras 3 does. (MultiHeadAttention's recorded build
+/// shapes go only with its call rewritten: `upgrade::rewrite::keras3_calls`.)
 pub fn droppable(class: &str, key: &str, value: &Value) -> bool {
     keras2_default(class, key).is_some_and(|d| d == value)
 }

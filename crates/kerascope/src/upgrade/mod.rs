@@ -107,6 +107,7 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
         return Err(Refusal::Format("a file without a model config"));
     };
     let rewrite::Rewrite { mut changes, cudnn } = rewrite::for_keras3(config);
+    changes.extend(rewrite::keras3_calls(config));
     if !cudnn.is_empty() && file.format == Format::KerasZip {
         return Err(Refusal::Write(
             "CuDNN weights inside a .keras archive are not converted yet".into(),

@@ -399,3 +399,155 @@ impl Rewriter {
         ));
     }
 }
+
+/// Keras 2 calls that Keras 3 replays otherwise, written in Keras 3's node form
+/// (`{"args", "kwargs"}`, tensors as `__keras_tensor__`): Keras 3's legacy node form passes a
+/// call's keyword arguments on as saved (`functional.deserialize_node`), so a tensor in them
+/// stays a `[layer, node, tensor]` list, and takes every listed tensor as one positional
+/// argument. Only the top-level model's layers called once; returns the changes.
+pub fn keras3_calls(config: &mut Value) -> Vec<String> {
+    let mut changes = Vec::new();
+    let Some(Value::Array(layers)) = config.get_mut("config").and_then(|c| c.get_mut("layers"))
+    else {
+        return changes;
+    };
+    for layer in layers.iter_mut() {
+        let Some(layer) = layer.as_object_mut() else {
+            continue;
+        };
+        let class = layer
+            .get("class_name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let name = layer
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        let change = match class.as_str() {
+            "MultiHeadAttention" => attention_call(layer),
+            _ => None,
+        };
+        if let Some(change) = change {
+            changes.push(format!("{name}: {change}"));
+        }
+    }
+    changes
+}
+
+/// A tensor reference of a Keras 2 node, `[layer, node, tensor]` or with the call's kwargs
+/// fourth (what tf_keras' `convert_inner_node_data` takes for one).
+fn tensor_ref(value: &Value) -> Option<(&str, u64, u64)> {
+    let Value::Array(items) = value else {
+        return None;
+    };
+    match items.as_slice() {
+        [layer, node, tensor] | [layer, node, tensor, Value::Object(_)] => {
+            Some((layer.as_str()?, node.as_u64()?, tensor.as_u64()?))
+        }
+        _ => None,
+    }
+}
+
+/// A serialized Keras 3 tensor standing for `reference` (the loader swaps in the tensor the
+/// referenced call produced; the shape and dtype are those it was called with).
+fn keras_tensor(reference: &Value, shape: &Value, dtype: &Value) -> Option<Value> {
+    let (layer, node, tensor) = tensor_ref(reference)?;
+    if !shape.is_array() {
+        return None;
+    }
+    Some(json!({
+        "class_name": "__keras_tensor__",
+        "config": {"shape": shape, "dtype": dtype, "keras_history": [layer, node, tensor]},
+    }))
+}
+
+/// Whether a kwargs value holds a tensor reference (at any depth).
+fn holds_tensor(value: &Value) -> bool {
+    tensor_ref(value).is_some()
+        || match value {
+            Value::Array(items) => items.iter().any(holds_tensor),
+            Value::Object(map) => map.values().any(holds_tensor),
+            _ => false,
+        }
+}
+
+/// The one call of a layer saved the Keras 2 way: its listed tensors and the kwargs (the
+/// last tensor's, which both loaders use).
+fn single_legacy_call(layer: &Map<String, Value>) -> Option<(Vec<Value>, Map<String, Value>)> {
+    let Some(Value::Array(nodes)) = layer.get("inbound_nodes") else {
+        return None;
+    };
+    let [Value::Array(tensors)] = nodes.as_slice() else {
+        return None;
+    };
+    if tensors.is_empty() || !tensors.iter().all(|t| tensor_ref(t).is_some()) {
+        return None;
+    }
+    let kwargs = tensors
+        .last()
+        .and_then(|t| t.get(3))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    Some((tensors.clone(), kwargs))
+}
+
+fn dtype_of(layer: &Map<String, Value>) -> Value {
+    match layer.get("config").and_then(|c| c.get("dtype")) {
+        Some(dtype @ Value::String(_)) => dtype.clone(),
+        _ => json!("float32"),
+    }
+}
+
+/// tf.keras MultiHeadAttention recorded its build shapes in its config (`query_shape`,
+/// `key_shape`, `value_shape`), which Keras 3's `__init__` refuses, and was called with
+/// `value` (and `key`) as keyword tensors. The shapes move to the call's tensors and to the
+/// `build_config` Keras 3 builds from; the layer computes the same.
+fn attention_call(layer: &mut Map<String, Value>) -> Option<String> {
+    let config = layer.get("config")?.as_object()?;
+    let query_shape = config.get("query_shape")?.clone();
+    let value_shape = config.get("value_shape")?.clone();
+    let key_shape = config.get("key_shape").cloned().unwrap_or(Value::Null);
+    let (tensors, kwargs) = single_legacy_call(layer)?;
+    let [query] = tensors.as_slice() else {
+        return None;
+    };
+    let dtype = dtype_of(layer);
+    let mut new_kwargs = Map::new();
+    for (key, value) in kwargs {
+        let tensor = match key.as_str() {
+            "value" => keras_tensor(&value, &value_shape, &dtype)?,
+            "key" => keras_tensor(&value, &key_shape, &dtype)?,
+            // Another tensor (a mask) has no recorded shape: left for compat to refuse.
+            _ if holds_tensor(&value) => return None,
+            _ => value,
+        };
+        new_kwargs.insert(key, tensor);
+    }
+    if !new_kwargs.contains_key("value") {
+        return None;
+    }
+    let query = keras_tensor(query, &query_shape, &dtype)?;
+    layer.insert(
+        "inbound_nodes".into(),
+        json!([{"args": [query], "kwargs": new_kwargs}]),
+    );
+    if layer.contains_key("build_config") {
+        layer.insert(
+            "build_config".into(),
+            json!({"shapes_dict": {"query_shape": query_shape, "value_shape": value_shape,
+                                   "key_shape": key_shape}}),
+        );
+    }
+    if let Some(Value::Object(config)) = layer.get_mut("config") {
+        for key in ["query_shape", "key_shape", "value_shape"] {
+            config.remove(key);
+        }
+    }
+    Some(
+        "query_shape, key_shape, value_shape removed; the call written in Keras 3's node form (value, key as keyword tensors)"
+            .into(),
+    )
+}
