@@ -775,13 +775,31 @@ impl Checker {
                         name.unwrap_or("?"),
                         refs.len()
                     );
+                    // One sequence and the states, h (and c for LSTM), each (batch, units):
+                    // what upgrade writes as the initial_state keyword.
+                    let states = match class {
+                        "LSTM" | "CuDNNLSTM" => Some(2),
+                        "GRU" | "CuDNNGRU" | "SimpleRNN" => Some(1),
+                        _ => None,
+                    };
+                    let (fixable, fix) = if states == Some(refs.len() - 1) && nodes.len() == 1 {
+                        (
+                            true,
+                            "write the call in Keras 3's node form: the sequence as argument, the state tensors as the initial_state keyword",
+                        )
+                    } else {
+                        (
+                            false,
+                            "the call would have to be rewritten in Keras 3's node form with the state tensors as the initial_state keyword (with their shapes); upgrade does it only for an LSTM, GRU or SimpleRNN called once with all its states",
+                        )
+                    };
                     self.push(
                         Code::RnnExtraInputs,
                         name,
                         Some("initial_state"),
                         message,
-                        false,
-                        "the call would have to be rewritten in Keras 3's node form with the state tensors as the initial_state keyword (with their shapes); upgrade does not do it",
+                        fixable,
+                        fix,
                     );
                 }
             }

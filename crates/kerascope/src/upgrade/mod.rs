@@ -84,6 +84,17 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
     if !security.is_empty() && !allow_findings {
         return Err(Refusal::Findings(security.join(", ")));
     }
+    // The shapes each top-level call was inferred with, for calls rewritten in Keras 3's form.
+    let shapes: rewrite::InputShapes = analysis
+        .result
+        .as_ref()
+        .map(|r| {
+            r.layers
+                .iter()
+                .map(|l| (l.name.clone(), l.input_shapes.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut file = analysis.file;
     let before = assess(&file, output, Target::Keras3);
     let blocking: Vec<String> = before
@@ -107,7 +118,7 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
         return Err(Refusal::Format("a file without a model config"));
     };
     let rewrite::Rewrite { mut changes, cudnn } = rewrite::for_keras3(config);
-    changes.extend(rewrite::keras3_calls(config));
+    changes.extend(rewrite::keras3_calls(config, &shapes));
     if !cudnn.is_empty() && file.format == Format::KerasZip {
         return Err(Refusal::Write(
             "CuDNN weights inside a .keras archive are not converted yet".into(),

@@ -400,12 +400,15 @@ impl Rewriter {
     }
 }
 
+/// The shapes fed to a top-level layer's first call (one per input tensor), by layer name.
+pub type InputShapes = crate::Map<String, Vec<crate::model::Shape>>;
+
 /// Keras 2 calls that Keras 3 replays otherwise, written in Keras 3's node form
 /// (`{"args", "kwargs"}`, tensors as `__keras_tensor__`): Keras 3's legacy node form passes a
 /// call's keyword arguments on as saved (`functional.deserialize_node`), so a tensor in them
 /// stays a `[layer, node, tensor]` list, and takes every listed tensor as one positional
 /// argument. Only the top-level model's layers called once; returns the changes.
-pub fn keras3_calls(config: &mut Value) -> Vec<String> {
+pub fn keras3_calls(config: &mut Value, input_shapes: &InputShapes) -> Vec<String> {
     let mut changes = Vec::new();
     let Some(Value::Array(layers)) = config.get_mut("config").and_then(|c| c.get_mut("layers"))
     else {
@@ -427,6 +430,9 @@ pub fn keras3_calls(config: &mut Value) -> Vec<String> {
             .to_string();
         let change = match class.as_str() {
             "MultiHeadAttention" => attention_call(layer),
+            "LSTM" | "GRU" | "SimpleRNN" => {
+                initial_state_call(layer, &class, input_shapes.get(&name))
+            }
             _ => None,
         };
         if let Some(change) = change {
@@ -548,6 +554,49 @@ fn attention_call(layer: &mut Map<String, Value>) -> Option<String> {
     }
     Some(
         "query_shape, key_shape, value_shape removed; the call written in Keras 3's node form (value, key as keyword tensors)"
+            .into(),
+    )
+}
+
+/// Keras 2 let an RNN take its initial state as extra input tensors of the same call
+/// (`RNN._standardize_args` split them off); Keras 3 takes one sequence and the state as the
+/// `initial_state` keyword. Each state of LSTM (h, c), GRU and SimpleRNN (h) is
+/// `(batch, units)`; the sequence's shape is the one the call was inferred with.
+fn initial_state_call(
+    layer: &mut Map<String, Value>,
+    class: &str,
+    input_shapes: Option<&Vec<crate::model::Shape>>,
+) -> Option<String> {
+    let states = if class == "LSTM" { 2 } else { 1 };
+    let (tensors, kwargs) = single_legacy_call(layer)?;
+    if tensors.len() != 1 + states || kwargs.values().any(holds_tensor) {
+        return None;
+    }
+    let units = layer.get("config")?.get("units")?.as_u64()?;
+    let sequence_shape = serde_json::to_value(input_shapes?.first()?).ok()?;
+    let state_shape = json!([null, units]);
+    let dtype = dtype_of(layer);
+    let sequence = keras_tensor(&tensors[0], &sequence_shape, &dtype)?;
+    let initial_state = tensors[1..]
+        .iter()
+        .map(|t| keras_tensor(t, &state_shape, &dtype))
+        .collect::<Option<Vec<Value>>>()?;
+    let mut new_kwargs = kwargs;
+    new_kwargs.insert("initial_state".into(), Value::Array(initial_state));
+    layer.insert(
+        "inbound_nodes".into(),
+        json!([{"args": [sequence], "kwargs": new_kwargs}]),
+    );
+    if layer.contains_key("build_config") {
+        let state_shapes = vec![state_shape; states];
+        layer.insert(
+            "build_config".into(),
+            json!({"shapes_dict": {"sequences_shape": sequence_shape,
+                                   "initial_state_shape": state_shapes}}),
+        );
+    }
+    Some(
+        "the state tensors given as extra inputs passed as initial_state, in Keras 3's node form"
             .into(),
     )
 }
