@@ -644,6 +644,20 @@ def stage_knowledge():
         except Exception:
             dtype_policy_fails.append(policy)
 
+    # Operations a Keras 3 functional config can hold (what Keras 3 saves for `keras.ops` called
+    # on symbolic tensors: {"module": "keras.src.ops.nn", "class_name": "Relu"}), as module.Class.
+    from keras.src.ops.operation import Operation
+
+    ops = set()
+    for mod_name in [m for m in public_modules(k3src, "keras.src") if m.startswith("keras.src.ops.")]:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ImportError:
+            continue
+        for cls_name, obj in vars(mod).items():
+            if inspect.isclass(obj) and issubclass(obj, Operation) and obj.__module__ == mod_name:
+                ops.add(f"{mod_name}.{cls_name}")
+
     knowledge = {
         "schema": "kerascope.compat-knowledge/1",
         "generated_by": "scripts/make_compat.py",
@@ -661,6 +675,7 @@ def stage_knowledge():
                 "extra_dim_fails": extra_dim_fails,
                 "objects": objects,
                 "dtype_policy_fails": dtype_policy_fails,
+                "ops": sorted(ops),
             },
             "tf-keras": {
                 "version": tf_keras.__version__,

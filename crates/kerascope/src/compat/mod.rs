@@ -339,6 +339,7 @@ impl Checker {
             .map(str::to_string);
         let name = name.as_deref();
         if !self.resolve(entry, class, route, name) {
+            self.tf_op(entry, class);
             return;
         }
         if MODEL_CLASSES.contains(&class) {
@@ -413,7 +414,10 @@ impl Checker {
         };
         // tf_keras reads a config's `keras.X` module as `tf_keras.X`.
         let (package, rest) = module.split_once('.').unwrap_or((module, ""));
-        if package == "keras" && self.index.has_api(&format!("{module}.{class}")) {
+        if package == "keras"
+            && (self.index.has_api(&format!("{module}.{class}"))
+                || self.index.has_op(&format!("{module}.{class}")))
+        {
             return true;
         }
         let keras_owned = matches!(package, "keras" | "keras_hub" | "keras_cv" | "keras_nlp");
@@ -474,6 +478,26 @@ impl Checker {
             fix,
         );
         false
+    }
+
+    /// A `TFOpLambda` whose TensorFlow function is exactly one Keras 3 op: the blocker its
+    /// class raised is fixable (`upgrade` writes the op).
+    fn tf_op(&mut self, entry: &Value, class: &str) {
+        let function = entry
+            .get("config")
+            .and_then(|c| c.get("function"))
+            .and_then(Value::as_str);
+        let maps = function.and_then(tf_op_equivalent).is_some();
+        if self.target != Target::Keras3 || class != "TFOpLambda" || !maps {
+            return;
+        }
+        if let Some(blocker) = self.blockers.last_mut() {
+            blocker.fixable = true;
+            blocker.fix = format!(
+                "write tf.{} as the Keras 3 op that calls the same TensorFlow function (a single call on one tensor, number arguments)",
+                function.unwrap_or("?")
+            );
+        }
     }
 
     /// A Sequential or Functional config: its layers, each reached by its own route.
@@ -1218,6 +1242,27 @@ fn snake_case(name: &str) -> String {
     out
 }
 
+/// TensorFlow functions tf.keras recorded as `TFOpLambda` layers that are exactly one Keras 3
+/// op under the TensorFlow backend: `keras.ops.relu` calls `tf.nn.relu`; `keras.ops.multiply`
+/// calls `tf.multiply` after resolving a Python number to the tensor's dtype, as TensorFlow
+/// does. Each with the keyword arguments tf.keras saved that become the op's positional
+/// arguments after the tensor (numbers only). Other functions stay refused.
+const TF_OPS: [(&str, &str, &str, &[&str]); 2] = [
+    ("nn.relu", "keras.src.ops.nn", "Relu", &[]),
+    ("math.multiply", "keras.src.ops.numpy", "Multiply", &["y"]),
+];
+
+/// The Keras 3 op (module, class, keyword arguments that become positional) that computes
+/// exactly what the `TFOpLambda` of `function` does, if one does.
+pub fn tf_op_equivalent(
+    function: &str,
+) -> Option<(&'static str, &'static str, &'static [&'static str])> {
+    TF_OPS
+        .iter()
+        .find(|(f, ..)| *f == function)
+        .map(|(_, module, class, positional)| (*module, *class, *positional))
+}
+
 /// Classes Keras 3 dropped that have a standard equivalent.
 fn removed_class_fix(class: &str) -> (bool, &'static str) {
     match class {
@@ -1227,7 +1272,7 @@ fn removed_class_fix(class: &str) -> (bool, &'static str) {
         ),
         "TFOpLambda" | "TensorFlowOpLayer" | "SlicingOpLambda" => (
             false,
-            "a TensorFlow op recorded as a layer: Keras 3 has no equivalent class; rewrite the op as a Keras layer",
+            "a TensorFlow op recorded as a layer: Keras 3 has no equivalent class, and upgrade writes only tf.nn.relu and tf.math.multiply by a number (exactly Keras 3's relu / multiply ops); rewrite the op as a Keras layer",
         ),
         _ => (
             false,

@@ -85,16 +85,14 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
         return Err(Refusal::Findings(security.join(", ")));
     }
     // The shapes each top-level call was inferred with, for calls rewritten in Keras 3's form.
-    let shapes: rewrite::InputShapes = analysis
-        .result
-        .as_ref()
-        .map(|r| {
-            r.layers
-                .iter()
-                .map(|l| (l.name.clone(), l.input_shapes.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut shapes = rewrite::CallShapes::default();
+    for layer in analysis.result.iter().flat_map(|r| &r.layers) {
+        let name = layer.name.clone();
+        shapes
+            .inputs
+            .insert(name.clone(), layer.input_shapes.clone());
+        shapes.outputs.insert(name, layer.output_shapes.clone());
+    }
     let mut file = analysis.file;
     let before = assess(&file, output, Target::Keras3);
     let blocking: Vec<String> = before
@@ -118,7 +116,7 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
         return Err(Refusal::Format("a file without a model config"));
     };
     let rewrite::Rewrite { mut changes, cudnn } = rewrite::for_keras3(config);
-    changes.extend(rewrite::keras3_calls(config, &shapes));
+    changes.extend(rewrite::keras3_calls(config, &mut shapes));
     if !cudnn.is_empty() && file.format == Format::KerasZip {
         return Err(Refusal::Write(
             "CuDNN weights inside a .keras archive are not converted yet".into(),

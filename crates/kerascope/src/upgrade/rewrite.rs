@@ -400,15 +400,21 @@ impl Rewriter {
     }
 }
 
-/// The shapes fed to a top-level layer's first call (one per input tensor), by layer name.
-pub type InputShapes = crate::Map<String, Vec<crate::model::Shape>>;
+/// The shapes of each top-level layer's first call, by layer name (empty when unknown).
+#[derive(Default)]
+pub struct CallShapes {
+    /// The shapes fed to it, one per input tensor.
+    pub inputs: crate::Map<String, Vec<crate::model::Shape>>,
+    /// The shapes it produces, one per output tensor.
+    pub outputs: crate::Map<String, Vec<crate::model::Shape>>,
+}
 
 /// Keras 2 calls that Keras 3 replays otherwise, written in Keras 3's node form
 /// (`{"args", "kwargs"}`, tensors as `__keras_tensor__`): Keras 3's legacy node form passes a
 /// call's keyword arguments on as saved (`functional.deserialize_node`), so a tensor in them
 /// stays a `[layer, node, tensor]` list, and takes every listed tensor as one positional
 /// argument. Only the top-level model's layers called once; returns the changes.
-pub fn keras3_calls(config: &mut Value, input_shapes: &InputShapes) -> Vec<String> {
+pub fn keras3_calls(config: &mut Value, shapes: &mut CallShapes) -> Vec<String> {
     let mut changes = Vec::new();
     let Some(Value::Array(layers)) = config.get_mut("config").and_then(|c| c.get_mut("layers"))
     else {
@@ -431,8 +437,9 @@ pub fn keras3_calls(config: &mut Value, input_shapes: &InputShapes) -> Vec<Strin
         let change = match class.as_str() {
             "MultiHeadAttention" => attention_call(layer),
             "LSTM" | "GRU" | "SimpleRNN" => {
-                initial_state_call(layer, &class, input_shapes.get(&name))
+                initial_state_call(layer, &class, shapes.inputs.get(&name))
             }
+            "TFOpLambda" => tf_op_call(layer, &name, shapes),
             _ => None,
         };
         if let Some(change) = change {
@@ -599,4 +606,59 @@ fn initial_state_call(
         "the state tensors given as extra inputs passed as initial_state, in Keras 3's node form"
             .into(),
     )
+}
+
+/// A `TFOpLambda` called once on one tensor (tf.keras's flat node `[layer, node, tensor,
+/// kwargs]`), written as the Keras 3 op Keras 3 itself saves (`module`, `registered_name`,
+/// node form). Both ops keep the shape of their tensor, which the op's output gets.
+fn tf_op_call(
+    layer: &mut Map<String, Value>,
+    name: &str,
+    shapes: &mut CallShapes,
+) -> Option<String> {
+    let function = layer.get("config")?.get("function")?.as_str()?.to_string();
+    let (module, class, positional) = crate::compat::tf_op_equivalent(&function)?;
+    let Some(Value::Array(nodes)) = layer.get("inbound_nodes") else {
+        return None;
+    };
+    let [node] = nodes.as_slice() else {
+        return None;
+    };
+    let (producer, _, tensor) = tensor_ref(node)?;
+    let kwargs = node
+        .get(3)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut args = Vec::with_capacity(1 + positional.len());
+    let shape = shapes
+        .outputs
+        .get(producer)
+        .and_then(|o| o.get(usize::try_from(tensor).ok()?))
+        .cloned()?;
+    args.push(keras_tensor(
+        node,
+        &serde_json::to_value(&shape).ok()?,
+        &dtype_of(layer),
+    )?);
+    for key in positional {
+        args.push(kwargs.get(*key).filter(|v| v.is_number())?.clone());
+    }
+    if kwargs
+        .keys()
+        .any(|k| k != "name" && !positional.contains(&k.as_str()))
+    {
+        return None;
+    }
+    *layer = json!({
+        "module": module, "class_name": class, "registered_name": class,
+        "config": {"name": name}, "name": name,
+        "inbound_nodes": [{"args": args, "kwargs": {}}],
+    })
+    .as_object()?
+    .clone();
+    shapes.outputs.insert(name.to_string(), vec![shape]);
+    Some(format!(
+        "TFOpLambda tf.{function} → the Keras 3 op {module}.{class}"
+    ))
 }
