@@ -341,6 +341,36 @@ def _weights(which, paths, python=KVENV):
 
 BASELINES = {"edit_cudnn_lstm.h5": "tf215_lstm.h5"}
 
+# Why `upgrade` writes ThresholdedReLU as greater/cast/multiply ops and not as Keras 3's
+# ReLU(threshold=theta): each run on the inputs where they could differ (values as Python
+# prints them, to keep -0.0, inf and nan in JSON).
+THRESHOLD = r"""
+import json, warnings
+import numpy as np
+warnings.filterwarnings("ignore")
+import keras, tf_keras
+theta = 0.5
+x = np.array([-np.inf, -1.0, -0.0, 0.0, theta, np.nextafter(np.float32(theta), np.float32(1)), 2.0, np.inf,
+              np.nan], dtype="float32")
+runs = {
+    "tf_keras ThresholdedReLU(theta)": tf_keras.layers.ThresholdedReLU(theta)(x).numpy(),
+    "keras3 ReLU(threshold=theta)": np.asarray(keras.layers.ReLU(threshold=theta)(x)),
+    "keras3 multiply(x, cast(greater(x, theta)))": np.asarray(
+        keras.ops.multiply(x, keras.ops.cast(keras.ops.greater(x, theta), "float32"))),
+}
+bits = {k: v.tobytes() for k, v in runs.items()}
+reference = bits["tf_keras ThresholdedReLU(theta)"]
+print(json.dumps({"theta": theta, "input": [repr(float(v)) for v in x],
+                  "outputs": {k: [repr(float(v)) for v in out] for k, out in runs.items()},
+                  "bit_identical_to_tf_keras": {k: b == reference for k, b in bits.items()}}))
+"""
+
+
+def _threshold_check():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    out = subprocess.run([KVENV, "-c", THRESHOLD], capture_output=True, text=True, env=env, timeout=600).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
 
 def stage_upgrade():
     """`kerascope upgrade` (debug build) on every fixture Keras 3 refuses that tf_keras, or the
@@ -404,6 +434,7 @@ def stage_upgrade():
                                   "numpy default_rng(k).normal rounded to 3 decimals (integers(0, 5) for "
                                   "integer inputs and models with an Embedding); outputs of "
                                   "model(x, training=False)",
+                   "thresholded_relu": _threshold_check(),
                    "files": results},
                   f, indent=1, sort_keys=True)
         f.write("\n")

@@ -166,3 +166,33 @@ fn corpus_files_keras3_refuses_are_upgraded_statically() {
     eprintln!("corpus: upgraded {upgraded} of {total} files tf_keras loads and Keras 3 refuses");
     assert!(upgraded >= 10, "upgraded {upgraded} of {total}");
 }
+
+/// ThresholdedReLU becomes Keras 3's greater/cast/multiply ops, not `ReLU(threshold=theta)`:
+/// run by the generator on -inf, -0.0, theta, nan..., the ops give tf_keras's bits and ReLU
+/// does not (upgrades.json, `thresholded_relu`).
+#[test]
+fn thresholded_relu_is_written_as_the_ops_keras_finds_identical() {
+    let dir = root().join("fixtures/compat");
+    let truth: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("upgrades.json")).unwrap()).unwrap();
+    let identical = &truth["thresholded_relu"]["bit_identical_to_tf_keras"];
+    assert_eq!(
+        identical["keras3 multiply(x, cast(greater(x, theta)))"],
+        true
+    );
+    assert_eq!(identical["keras3 ReLU(threshold=theta)"], false);
+    let tmp = tempfile::tempdir().unwrap();
+    let output = tmp.path().join("out.h5");
+    upgrade(&dir.join("tf215_thresholded_relu.h5"), &output, false).unwrap();
+    let copy = read_path(&output, &Limits::default()).unwrap();
+    let classes: Vec<&str> = copy.model_config.as_ref().unwrap()["config"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["class_name"].as_str())
+        .collect();
+    assert_eq!(
+        classes,
+        ["InputLayer", "Dense", "Greater", "Cast", "Multiply"]
+    );
+}

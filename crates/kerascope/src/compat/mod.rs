@@ -1270,6 +1270,10 @@ fn removed_class_fix(class: &str) -> (bool, &'static str) {
             true,
             "map to LSTM / GRU (reset_after) with the weights converted as Keras 2 did when loading CuDNN weights",
         ),
+        "ThresholdedReLU" => (
+            true,
+            "write it as Keras 3's greater, cast and multiply ops, x * cast(x > theta) as tf_keras computes it (not ReLU(threshold): that gives 0 for -inf and NaN, where tf_keras gives NaN, and +0.0 for negative x, where it gives -0.0)",
+        ),
         "TFOpLambda" | "TensorFlowOpLayer" | "SlicingOpLambda" => (
             false,
             "a TensorFlow op recorded as a layer: Keras 3 has no equivalent class, and upgrade writes only tf.nn.relu and tf.math.multiply by a number (exactly Keras 3's relu / multiply ops); rewrite the op as a Keras layer",

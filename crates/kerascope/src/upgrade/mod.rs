@@ -117,6 +117,7 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
     };
     let rewrite::Rewrite { mut changes, cudnn } = rewrite::for_keras3(config);
     changes.extend(rewrite::keras3_calls(config, &mut shapes));
+    changes.extend(rewrite::thresholded_relu_ops(config, &shapes));
     if !cudnn.is_empty() && file.format == Format::KerasZip {
         return Err(Refusal::Write(
             "CuDNN weights inside a .keras archive are not converted yet".into(),

@@ -662,3 +662,191 @@ fn tf_op_call(
         "TFOpLambda tf.{function} → the Keras 3 op {module}.{class}"
     ))
 }
+
+/// tf_keras's ThresholdedReLU computes `x * cast(x > theta, dtype)`. Keras 3's
+/// `ReLU(threshold=theta)` is not that: it computes `where(x > theta, x, 0)`, which agrees at
+/// `x == theta` (both strict) but gives 0 where tf_keras gives NaN (`x` = -inf or NaN) and
+/// +0.0 where it gives -0.0 (negative `x`), as both Keras run on those inputs. The same three
+/// TensorFlow ops are Keras 3's `greater`, `cast` and `multiply` operations: the layer becomes
+/// those (float32 only, called once, in a model given as a Functional: a Sequential holding
+/// one is written as the Functional it is, its layers called in a chain). The multiply keeps
+/// the layer's name, so its consumers still find it. Returns the changes.
+pub fn thresholded_relu_ops(config: &mut Value, shapes: &CallShapes) -> Vec<String> {
+    let mut changes = Vec::new();
+    let convertible = |layer: &Value| {
+        layer.get("class_name").and_then(Value::as_str) == Some("ThresholdedReLU")
+            && threshold_of(layer, shapes).is_some()
+    };
+    let layers_of = |config: &Value| {
+        config
+            .get("config")
+            .and_then(|c| c.get("layers"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    if !layers_of(config).iter().any(convertible) {
+        return changes;
+    }
+    if config.get("class_name").and_then(Value::as_str) == Some("Sequential") {
+        match sequential_as_functional(config) {
+            Some(change) => changes.push(change),
+            None => return changes,
+        }
+    }
+    let mut names: crate::Set<String> = layers_of(config)
+        .iter()
+        .filter_map(|l| l.get("name").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    let Some(Value::Array(layers)) = config.get_mut("config").and_then(|c| c.get_mut("layers"))
+    else {
+        return changes;
+    };
+    let mut i = 0;
+    while i < layers.len() {
+        let ops = if convertible(&layers[i]) {
+            threshold_as_ops(&layers[i], shapes, &mut names)
+        } else {
+            None
+        };
+        match ops {
+            Some(ops) => {
+                let name = layers[i].get("name").and_then(Value::as_str).unwrap_or("?");
+                changes.push(format!(
+                    "{name}: ThresholdedReLU → Keras 3 ops greater, cast, multiply (x * cast(x > theta), as tf_keras computes it)"
+                ));
+                let count = ops.len();
+                layers.splice(i..=i, ops);
+                i += count;
+            }
+            None => i += 1,
+        }
+    }
+    changes
+}
+
+/// A ThresholdedReLU's theta and input shape, when it can be written as ops: float32, one
+/// call on one tensor with no keyword arguments, its input shape known.
+fn threshold_of(layer: &Value, shapes: &CallShapes) -> Option<(Value, Value)> {
+    let config = layer.get("config")?;
+    let theta = config.get("theta").filter(|t| t.is_number())?.clone();
+    match config.get("dtype") {
+        None => {}
+        Some(Value::String(d)) if d == "float32" => {}
+        Some(_) => return None,
+    }
+    let name = config.get("name")?.as_str()?;
+    let shape = shapes.inputs.get(name)?.first()?;
+    Some((theta, serde_json::to_value(shape).ok()?))
+}
+
+fn unique_name(base: String, names: &mut crate::Set<String>) -> String {
+    let mut name = base.clone();
+    let mut n = 1u64;
+    while names.contains(&name) {
+        name = format!("{base}_{n}");
+        n = n.saturating_add(1);
+    }
+    names.insert(name.clone());
+    name
+}
+
+/// The three Keras 3 operation entries standing for one ThresholdedReLU of a Functional.
+fn threshold_as_ops(
+    layer: &Value,
+    shapes: &CallShapes,
+    names: &mut crate::Set<String>,
+) -> Option<Vec<Value>> {
+    let (theta, shape) = threshold_of(layer, shapes)?;
+    let name = layer.get("name")?.as_str()?.to_string();
+    let (tensors, kwargs) = single_legacy_call(layer.as_object()?)?;
+    let [input] = tensors.as_slice() else {
+        return None;
+    };
+    if !kwargs.is_empty() {
+        return None;
+    }
+    let float = json!("float32");
+    let greater = unique_name(format!("{name}_greater"), names);
+    let cast = unique_name(format!("{name}_cast"), names);
+    let op = |module: &str, class: &str, name: &str, config: Value, args: Vec<Value>| {
+        json!({"module": module, "class_name": class, "registered_name": class, "config": config,
+               "name": name, "inbound_nodes": [{"args": args, "kwargs": {}}]})
+    };
+    Some(vec![
+        op(
+            "keras.src.ops.numpy",
+            "Greater",
+            &greater,
+            json!({"name": greater}),
+            vec![keras_tensor(input, &shape, &float)?, theta],
+        ),
+        op(
+            "keras.src.ops.core",
+            "Cast",
+            &cast,
+            json!({"name": cast, "dtype": "float32"}),
+            vec![keras_tensor(
+                &json!([greater, 0, 0]),
+                &shape,
+                &json!("bool"),
+            )?],
+        ),
+        op(
+            "keras.src.ops.numpy",
+            "Multiply",
+            &name,
+            json!({"name": name}),
+            vec![
+                keras_tensor(input, &shape, &float)?,
+                keras_tensor(&json!([cast, 0, 0]), &shape, &float)?,
+            ],
+        ),
+    ])
+}
+
+/// A Sequential (InputLayer first, no nested model) as the Functional it is: each layer
+/// called once on the one before, Keras 2's node form.
+fn sequential_as_functional(model: &mut Value) -> Option<String> {
+    let object = model.as_object_mut()?;
+    let inner = object.get_mut("config")?.as_object_mut()?;
+    let model_name = inner
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("sequential")
+        .to_string();
+    let layers = inner.get_mut("layers")?.as_array_mut()?;
+    let mut names: Vec<String> = Vec::with_capacity(layers.len());
+    for (i, layer) in layers.iter().enumerate() {
+        let class = layer.get("class_name").and_then(Value::as_str)?;
+        if (i == 0) != (class == "InputLayer") || MODEL_CLASSES.contains(&class) {
+            return None;
+        }
+        let name = layer.get("config")?.get("name")?.as_str()?.to_string();
+        if names.contains(&name) {
+            return None;
+        }
+        names.push(name);
+    }
+    let (first, last) = (names.first()?.clone(), names.last()?.clone());
+    for (i, layer) in layers.iter_mut().enumerate() {
+        let layer = layer.as_object_mut()?;
+        layer.insert("name".into(), json!(names[i]));
+        let nodes = match i.checked_sub(1) {
+            None => json!([]),
+            Some(previous) => json!([[[names[previous], 0, 0, {}]]]),
+        };
+        layer.insert("inbound_nodes".into(), nodes);
+    }
+    inner.insert("input_layers".into(), json!([[first, 0, 0]]));
+    inner.insert("output_layers".into(), json!([[last, 0, 0]]));
+    object.insert("class_name".into(), json!("Functional"));
+    if object.contains_key("module") {
+        object.insert("module".into(), json!("keras.src.models.functional"));
+        object.insert("registered_name".into(), json!("Functional"));
+    }
+    object.remove("build_config");
+    Some(format!(
+        "{model_name}: Sequential written as the Functional it is (for the ops below)"
+    ))
+}
