@@ -3,7 +3,8 @@
 Run from the repository root with any Python; it runs itself in each venv:
 
     python3 scripts/make_compat.py                 # writers, truth, knowledge
-    python3 scripts/make_compat.py --stage knowledge   # only src/compat/knowledge.json
+    python3 scripts/make_compat.py --stage knowledge   # only crates/kerascope/src/compat/knowledge.json
+    python3 scripts/make_compat.py --stage upgrade     # only fixtures/compat/upgrades.json
 
 Venvs (see fixtures/README.md): /tmp/kvenv (keras 3.15.1, tf_keras 2.21.0, h5py 3.14.0),
 /tmp/tf213, /tmp/tf214, /tmp/tf215 (tensorflow-cpu 2.13.1 / 2.14.1 / 2.15.1, tf.keras bundled).
@@ -16,7 +17,12 @@ Stages:
 - load (in /tmp/kvenv, each load in a fresh process): every fixture loaded by Keras 3.15.1 and by
   tf_keras 2.21 (`load_model(path, compile=False)`, safe_mode default); the outcome and the error
   text are fixtures/compat/truth.json, what the tests assert.
-- knowledge (in /tmp/kvenv): read from Keras itself what compat needs -> src/compat/knowledge.json.
+- knowledge (in /tmp/kvenv): read from Keras itself what compat needs ->
+  crates/kerascope/src/compat/knowledge.json.
+- upgrade (needs target/debug/kerascope): `kerascope upgrade` on each fixture Keras 3 refuses;
+  each copy loaded by Keras 3.15.1 and compared with the original loaded by tf_keras 2.21 (or
+  the tf.keras that wrote it): count_params, every weight, and the outputs on a fixed input
+  -> fixtures/compat/upgrades.json.
 """
 
 import argparse
@@ -30,7 +36,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "fixtures", "compat")
 TRUTH = os.path.join(OUT, "truth.json")
-KNOWLEDGE = os.path.join(ROOT, "src", "compat", "knowledge.json")
+KNOWLEDGE = os.path.join(ROOT, "crates", "kerascope", "src", "compat", "knowledge.json")
 KVENV = "/tmp/kvenv/bin/python"
 OLD = {"tf213": "/tmp/tf213/bin/python", "tf214": "/tmp/tf214/bin/python", "tf215": "/tmp/tf215/bin/python"}
 
@@ -271,10 +277,35 @@ UPGRADED = os.path.join(OUT, "upgraded")
 UPGRADES = os.path.join(OUT, "upgrades.json")
 
 # Each model's weights as Keras holds them after loading: (shape, sha256 of the bytes), sorted
-# (Keras 3 and tf_keras may list a model's variables in another order).
+# (Keras 3 and tf_keras may list a model's variables in another order); and its outputs on a
+# fixed input made from the input shapes alone (batch 2, other unknown dimensions 4; floats
+# from a seeded generator rounded to 3 decimals; integers in [0, 5) for integer inputs and
+# models with an Embedding), the same in every venv.
 WEIGHTS = r"""
 import hashlib, json, os, sys, warnings
+import numpy as np
 warnings.filterwarnings("ignore")
+
+def fixed_inputs(model):
+    # Indices for a model with an Embedding (its float input holds token ids).
+    indices = any(type(layer).__name__ == "Embedding" for layer in model.layers)
+    arrays = []
+    for k, x in enumerate(model.inputs):
+        shape = [d if d is not None else (2 if i == 0 else 4) for i, d in enumerate(tuple(x.shape))]
+        dtype = str(getattr(x.dtype, "name", x.dtype))
+        rng = np.random.default_rng(k)
+        if "int" in dtype or indices:
+            arrays.append(rng.integers(0, 5, size=shape).astype(dtype))
+        else:
+            arrays.append(np.round(rng.normal(size=shape), 3).astype(dtype))
+    return arrays
+
+def outputs(model):
+    inputs = fixed_inputs(model)
+    out = model(inputs if len(inputs) > 1 else inputs[0], training=False)
+    out = out if isinstance(out, (list, tuple)) else [out]
+    return [[list(np.asarray(o).shape), np.asarray(o, dtype="float64").ravel().tolist()] for o in out]
+
 which, paths = sys.argv[1], sys.argv[2:]
 if which == "keras3":
     import keras
@@ -289,6 +320,10 @@ for path in paths:
         model = keras.models.load_model(path, compile=False)
         weights = sorted([list(w.shape), hashlib.sha256(w.tobytes()).hexdigest()] for w in model.get_weights())
         result = {"loaded": True, "count_params": int(model.count_params()), "weights": weights}
+        try:
+            result["outputs"] = outputs(model)
+        except BaseException as e:
+            result["outputs_error"] = f"{type(e).__name__}: {e}"[:300]
     except BaseException as e:
         result = {"loaded": False, "error": f"{type(e).__name__}: {e}"[:600]}
     print("RESULT " + json.dumps([os.path.basename(path), result]), flush=True)
@@ -305,6 +340,36 @@ def _weights(which, paths, python=KVENV):
 
 
 BASELINES = {"edit_cudnn_lstm.h5": "tf215_lstm.h5"}
+
+# Why `upgrade` writes ThresholdedReLU as greater/cast/multiply ops and not as Keras 3's
+# ReLU(threshold=theta): each run on the inputs where they could differ (values as Python
+# prints them, to keep -0.0, inf and nan in JSON).
+THRESHOLD = r"""
+import json, warnings
+import numpy as np
+warnings.filterwarnings("ignore")
+import keras, tf_keras
+theta = 0.5
+x = np.array([-np.inf, -1.0, -0.0, 0.0, theta, np.nextafter(np.float32(theta), np.float32(1)), 2.0, np.inf,
+              np.nan], dtype="float32")
+runs = {
+    "tf_keras ThresholdedReLU(theta)": tf_keras.layers.ThresholdedReLU(theta)(x).numpy(),
+    "keras3 ReLU(threshold=theta)": np.asarray(keras.layers.ReLU(threshold=theta)(x)),
+    "keras3 multiply(x, cast(greater(x, theta)))": np.asarray(
+        keras.ops.multiply(x, keras.ops.cast(keras.ops.greater(x, theta), "float32"))),
+}
+bits = {k: v.tobytes() for k, v in runs.items()}
+reference = bits["tf_keras ThresholdedReLU(theta)"]
+print(json.dumps({"theta": theta, "input": [repr(float(v)) for v in x],
+                  "outputs": {k: [repr(float(v)) for v in out] for k, out in runs.items()},
+                  "bit_identical_to_tf_keras": {k: b == reference for k, b in bits.items()}}))
+"""
+
+
+def _threshold_check():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    out = subprocess.run([KVENV, "-c", THRESHOLD], capture_output=True, text=True, env=env, timeout=600).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def stage_upgrade():
@@ -326,7 +391,8 @@ def stage_upgrade():
         if out.returncode == 0:
             written.append(name)
         else:
-            results[name]["refused"] = out.stderr.strip()[:300]
+            # Paths relative to the repository, whichever checkout ran it.
+            results[name]["refused"] = out.stderr.strip().replace(ROOT + os.sep, "")[:300]
     originals = _weights("tf_keras", [os.path.join(OUT, n) for n in candidates])
     # The CuDNN fixture's weights were made from tf215_lstm.h5's by Keras' converter: what Keras 2
     # gives when it loads them into an LSTM is that file's weights.
@@ -352,7 +418,7 @@ def stage_upgrade():
     for name in written:
         k3, tfk = upgraded.get(name, {"loaded": False}), originals.get(name, {"loaded": False})
         results[name]["keras3_loads_upgraded"] = k3["loaded"]
-        results[name]["error"] = k3.get("error")
+        results[name]["error"] = k3.get("error") and k3["error"].replace(ROOT + os.sep, "")
         results[name]["count_params"] = k3.get("count_params")
         results[name]["original_count_params"] = tfk.get("count_params")
         loader = tfk.get("loader") or ""
@@ -360,13 +426,35 @@ def stage_upgrade():
             f"tf_keras 2.21.0 loading {loader.split(':', 1)[1]}" if loader.startswith("tf_keras:")
             else {"tf213": "tf.keras 2.13.1", "tf214": "tf.keras 2.14.1"}.get(loader, "tf_keras 2.21.0"))
         results[name]["same_weights"] = k3.get("weights") is not None and k3.get("weights") == tfk.get("weights")
+        results[name].update(_compare_outputs(k3.get("outputs"), tfk.get("outputs")))
     with open(UPGRADES, "w") as f:
         json.dump({"tool": "target/debug/kerascope upgrade", "loader": "keras 3.15.1 load_model(compile=False)",
-                   "compared_with": "the original loaded by original_loaded_by", "files": results},
+                   "compared_with": "the original loaded by original_loaded_by",
+                   "fixed_input": "per model input k: shape with batch 2 and other unknown dimensions 4; "
+                                  "numpy default_rng(k).normal rounded to 3 decimals (integers(0, 5) for "
+                                  "integer inputs and models with an Embedding); outputs of "
+                                  "model(x, training=False)",
+                   "thresholded_relu": _threshold_check(),
+                   "files": results},
                   f, indent=1, sort_keys=True)
         f.write("\n")
     ok = sum(1 for r in results.values() if r.get("keras3_loads_upgraded") and r.get("same_weights"))
-    print(f"upgraded {len(written)} of {len(candidates)}; Keras 3 loads with the same weights: {ok}")
+    same = sum(1 for r in results.values() if r.get("keras3_loads_upgraded") and r.get("same_weights")
+               and r.get("same_outputs"))
+    print(f"upgraded {len(written)} of {len(candidates)}; Keras 3 loads with the same weights: {ok}; "
+          f"and the same outputs: {same}")
+
+
+def _compare_outputs(upgraded, original):
+    """`same_outputs`: every output of the copy in Keras 3 equal, element for element, to the
+    original's; `outputs_max_abs_diff`: the largest difference (0.0 when equal)."""
+    if upgraded is None or original is None:
+        return {"same_outputs": False, "outputs_max_abs_diff": None}
+    if [shape for shape, _ in upgraded] != [shape for shape, _ in original]:
+        return {"same_outputs": False, "outputs_max_abs_diff": None}
+    diffs = [abs(a - b) for (_, xs), (_, ys) in zip(upgraded, original) for a, b in zip(xs, ys)]
+    same = all(a == b for (_, xs), (_, ys) in zip(upgraded, original) for a, b in zip(xs, ys))
+    return {"same_outputs": same, "outputs_max_abs_diff": max(diffs, default=0.0)}
 
 
 # ---------------------------------------------------------------------------- knowledge
@@ -587,6 +675,20 @@ def stage_knowledge():
         except Exception:
             dtype_policy_fails.append(policy)
 
+    # Operations a Keras 3 functional config can hold (what Keras 3 saves for `keras.ops` called
+    # on symbolic tensors: {"module": "keras.src.ops.nn", "class_name": "Relu"}), as module.Class.
+    from keras.src.ops.operation import Operation
+
+    ops = set()
+    for mod_name in [m for m in public_modules(k3src, "keras.src") if m.startswith("keras.src.ops.")]:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ImportError:
+            continue
+        for cls_name, obj in vars(mod).items():
+            if inspect.isclass(obj) and issubclass(obj, Operation) and obj.__module__ == mod_name:
+                ops.add(f"{mod_name}.{cls_name}")
+
     knowledge = {
         "schema": "kerascope.compat-knowledge/1",
         "generated_by": "scripts/make_compat.py",
@@ -604,6 +706,7 @@ def stage_knowledge():
                 "extra_dim_fails": extra_dim_fails,
                 "objects": objects,
                 "dtype_policy_fails": dtype_policy_fails,
+                "ops": sorted(ops),
             },
             "tf-keras": {
                 "version": tf_keras.__version__,

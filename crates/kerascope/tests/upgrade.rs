@@ -30,7 +30,15 @@ fn tensor_bytes(path: &Path, file: &KerasFile) -> Vec<(String, Vec<u64>, String,
                 DataLocation::Compact(bytes) => bytes.clone(),
                 other => panic!("{}: {other:?}", t.path),
             };
-            (t.path.clone(), t.shape.clone(), t.dtype.clone(), bytes)
+            // By the layer and weight it belongs to: a tf.keras 2.13 archive's groups are
+            // renamed in the copy (see `upgrade`), its weights are not.
+            let key = format!(
+                "{}/{}/{}",
+                t.layer.as_deref().unwrap_or(""),
+                t.owner,
+                t.name
+            );
+            (key, t.shape.clone(), t.dtype.clone(), bytes)
         })
         .collect();
     out.sort();
@@ -65,6 +73,10 @@ fn upgraded_copies_load_in_keras3_with_the_same_weights() {
             expected["count_params"], expected["original_count_params"],
             "{name}"
         );
+        // And computes what the original did on the generator's fixed input: the same
+        // outputs, or within float32 rounding where Keras 3's kernels differ from tf.keras's.
+        let diff = expected["outputs_max_abs_diff"].as_f64();
+        assert!(diff.is_some_and(|d| d < 1e-6), "{name}: {diff:?}");
         // This run writes the same config as the copy Keras 3 loaded...
         let limits = Limits::default();
         let ours = read_path(&output, &limits).unwrap();
@@ -153,4 +165,34 @@ fn corpus_files_keras3_refuses_are_upgraded_statically() {
     }
     eprintln!("corpus: upgraded {upgraded} of {total} files tf_keras loads and Keras 3 refuses");
     assert!(upgraded >= 10, "upgraded {upgraded} of {total}");
+}
+
+/// ThresholdedReLU becomes Keras 3's greater/cast/multiply ops, not `ReLU(threshold=theta)`:
+/// run by the generator on -inf, -0.0, theta, nan..., the ops give tf_keras's bits and ReLU
+/// does not (upgrades.json, `thresholded_relu`).
+#[test]
+fn thresholded_relu_is_written_as_the_ops_keras_finds_identical() {
+    let dir = root().join("fixtures/compat");
+    let truth: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("upgrades.json")).unwrap()).unwrap();
+    let identical = &truth["thresholded_relu"]["bit_identical_to_tf_keras"];
+    assert_eq!(
+        identical["keras3 multiply(x, cast(greater(x, theta)))"],
+        true
+    );
+    assert_eq!(identical["keras3 ReLU(threshold=theta)"], false);
+    let tmp = tempfile::tempdir().unwrap();
+    let output = tmp.path().join("out.h5");
+    upgrade(&dir.join("tf215_thresholded_relu.h5"), &output, false).unwrap();
+    let copy = read_path(&output, &Limits::default()).unwrap();
+    let classes: Vec<&str> = copy.model_config.as_ref().unwrap()["config"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["class_name"].as_str())
+        .collect();
+    assert_eq!(
+        classes,
+        ["InputLayer", "Dense", "Greater", "Cast", "Multiply"]
+    );
 }

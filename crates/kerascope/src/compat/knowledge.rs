@@ -56,6 +56,9 @@ pub struct TargetFacts {
     /// Lambda keys of Keras 2 the legacy loader drops before building the layer.
     #[serde(default)]
     pub legacy_dropped_lambda_keys: Vec<String>,
+    /// The operations (`keras.src.ops.nn.Relu`) a functional config can hold.
+    #[serde(default)]
+    ops: Vec<String>,
 }
 
 /// A layer class's `from_config` → `__init__` chain.
@@ -152,6 +155,11 @@ impl Index {
             .collect();
         found.sort();
         found.first().map(|m| m.to_string())
+    }
+
+    /// Whether `name` (`module.Class`) is an operation the target deserializes.
+    pub fn has_op(&self, name: &str) -> bool {
+        self.facts.ops.iter().any(|o| o == name)
     }
 
     /// A class some importable Keras module defines (approximated by the public names and

@@ -517,6 +517,7 @@ impl Checker {
             .map(str::to_string);
         let name = name.as_deref();
         if !self.resolve(entry, class, route, name) {
+            self.tf_op(entry, class);
             return;
         }
         if MODEL_CLASSES.contains(&class) {
@@ -591,7 +592,10 @@ impl Checker {
         };
         // tf_keras reads a config's `keras.X` module as `tf_keras.X`.
         let (package, rest) = module.split_once('.').unwrap_or((module, ""));
-        if package == "keras" && self.index.has_api(&format!("{module}.{class}")) {
+        if package == "keras"
+            && (self.index.has_api(&format!("{module}.{class}"))
+                || self.index.has_op(&format!("{module}.{class}")))
+        {
             return true;
         }
         let keras_owned = matches!(package, "keras" | "keras_hub" | "keras_cv" | "keras_nlp");
@@ -652,6 +656,26 @@ impl Checker {
             fix,
         );
         false
+    }
+
+    /// A `TFOpLambda` whose TensorFlow function is exactly one Keras 3 op: the blocker its
+    /// class raised is fixable (`upgrade` writes the op).
+    fn tf_op(&mut self, entry: &Value, class: &str) {
+        let function = entry
+            .get("config")
+            .and_then(|c| c.get("function"))
+            .and_then(Value::as_str);
+        let maps = function.and_then(tf_op_equivalent).is_some();
+        if self.target != Target::Keras3 || class != "TFOpLambda" || !maps {
+            return;
+        }
+        if let Some(blocker) = self.blockers.last_mut() {
+            blocker.fixable = true;
+            blocker.fix = format!(
+                "write tf.{} as the Keras 3 op that calls the same TensorFlow function (a single call on one tensor, number arguments)",
+                function.unwrap_or("?")
+            );
+        }
     }
 
     /// A Sequential or Functional config: its layers, each reached by its own route.
@@ -953,13 +977,31 @@ impl Checker {
                         name.unwrap_or("?"),
                         refs.len()
                     );
+                    // One sequence and the states, h (and c for LSTM), each (batch, units):
+                    // what upgrade writes as the initial_state keyword.
+                    let states = match class {
+                        "LSTM" | "CuDNNLSTM" => Some(2),
+                        "GRU" | "CuDNNGRU" | "SimpleRNN" => Some(1),
+                        _ => None,
+                    };
+                    let (fixable, fix) = if states == Some(refs.len() - 1) && nodes.len() == 1 {
+                        (
+                            true,
+                            "write the call in Keras 3's node form: the sequence as argument, the state tensors as the initial_state keyword",
+                        )
+                    } else {
+                        (
+                            false,
+                            "the call would have to be rewritten in Keras 3's node form with the state tensors as the initial_state keyword (with their shapes); upgrade does it only for an LSTM, GRU or SimpleRNN called once with all its states",
+                        )
+                    };
                     self.push(
                         Code::RnnExtraInputs,
                         name,
                         Some("initial_state"),
                         message,
-                        false,
-                        "the call would have to be rewritten in Keras 3's node form with the state tensors as the initial_state keyword (with their shapes); upgrade does not do it",
+                        fixable,
+                        fix,
                     );
                 }
             }
@@ -1113,6 +1155,16 @@ impl Checker {
                 (true, "move the shape to an InputLayer (batch_shape)".into())
             }
             (Target::TfKeras, "batch_shape") => (true, "rename to batch_input_shape".into()),
+            (Target::Keras3, "query_shape" | "key_shape" | "value_shape")
+                if class == "MultiHeadAttention" =>
+            {
+                (
+                    true,
+                    format!(
+                        "remove {key} (tf.keras's recorded build shape) and write the call in Keras 3's node form, value and key as keyword tensors (a layer called once, with no other tensor argument)"
+                    ),
+                )
+            }
             (Target::Keras3, _) => match keras2_default(class, key) {
                 Some(default) if default == value || (value.is_null() && default.is_null()) => (
                     true,
@@ -1218,8 +1270,25 @@ impl Checker {
                 "Layer '{}' expected its variables under {PREFIX}{expected}, which the file does not have: it received 0 variables during loading.",
                 name.unwrap_or("?")
             );
-            self.push(Code::WeightsLayout, name, Some(PREFIX.trim_end_matches('/')), message, false,
-                "the weight groups would have to be renamed as Keras 3 names them (class, then rank); upgrade does not do it");
+            let (fixable, fix) = if tfk213_numbered(file) {
+                (
+                    true,
+                    "rename the weight groups as Keras 3 names them (tf.keras 2.13 counted a layer with weights twice)",
+                )
+            } else {
+                (
+                    false,
+                    "the weight groups would have to be renamed as Keras 3 names them (class, then rank); upgrade does not do it",
+                )
+            };
+            self.push(
+                Code::WeightsLayout,
+                name,
+                Some(PREFIX.trim_end_matches('/')),
+                message,
+                fixable,
+                fix,
+            );
             return;
         }
     }
@@ -1298,9 +1367,28 @@ impl Checker {
     }
 }
 
+/// Whether the archive's weight groups follow tf.keras 2.13's numbering (a layer with weights
+/// counted twice), which the reader knows how to undo, and `upgrade` too.
+fn tfk213_numbered(file: &KerasFile) -> bool {
+    let Some(config) = file.model_config.as_ref() else {
+        return false;
+    };
+    let objects: Vec<String> = file
+        .tensors
+        .iter()
+        .map(|t| {
+            let path = t.path.replace('\\', "/");
+            path.rsplit_once("/vars/")
+                .map_or(path.as_str(), |(object, _)| object)
+                .to_string()
+        })
+        .collect();
+    !crate::format::naming::tfk213_renames(config, &objects).is_empty()
+}
+
 /// Whether `key` of a Keras 2 config can go without changing what the layer computes: it holds
-/// the Keras 2 default, which is what Keras 3 does. (Dropping MultiHeadAttention's recorded
-/// build shapes was tried: Keras 3.15.1 then fails to build the layer from a Keras 2 call.)
+/// the Keras 2 default, which is what Keras 3 does. (MultiHeadAttention's recorded build
+/// shapes go only with its call rewritten: `upgrade::rewrite::keras3_calls`.)
 pub fn droppable(class: &str, key: &str, value: &Value) -> bool {
     keras2_default(class, key).is_some_and(|d| d == value)
 }
@@ -1332,6 +1420,27 @@ fn snake_case(name: &str) -> String {
     out
 }
 
+/// TensorFlow functions tf.keras recorded as `TFOpLambda` layers that are exactly one Keras 3
+/// op under the TensorFlow backend: `keras.ops.relu` calls `tf.nn.relu`; `keras.ops.multiply`
+/// calls `tf.multiply` after resolving a Python number to the tensor's dtype, as TensorFlow
+/// does. Each with the keyword arguments tf.keras saved that become the op's positional
+/// arguments after the tensor (numbers only). Other functions stay refused.
+const TF_OPS: [(&str, &str, &str, &[&str]); 2] = [
+    ("nn.relu", "keras.src.ops.nn", "Relu", &[]),
+    ("math.multiply", "keras.src.ops.numpy", "Multiply", &["y"]),
+];
+
+/// The Keras 3 op (module, class, keyword arguments that become positional) that computes
+/// exactly what the `TFOpLambda` of `function` does, if one does.
+pub fn tf_op_equivalent(
+    function: &str,
+) -> Option<(&'static str, &'static str, &'static [&'static str])> {
+    TF_OPS
+        .iter()
+        .find(|(f, ..)| *f == function)
+        .map(|(_, module, class, positional)| (*module, *class, *positional))
+}
+
 /// Classes Keras 3 dropped that have a standard equivalent.
 fn removed_class_fix(class: &str) -> (bool, &'static str) {
     match class {
@@ -1339,9 +1448,13 @@ fn removed_class_fix(class: &str) -> (bool, &'static str) {
             true,
             "map to LSTM / GRU (reset_after) with the weights converted as Keras 2 did when loading CuDNN weights",
         ),
+        "ThresholdedReLU" => (
+            true,
+            "write it as Keras 3's greater, cast and multiply ops, x * cast(x > theta) as tf_keras computes it (not ReLU(threshold): that gives 0 for -inf and NaN, where tf_keras gives NaN, and +0.0 for negative x, where it gives -0.0)",
+        ),
         "TFOpLambda" | "TensorFlowOpLayer" | "SlicingOpLambda" => (
             false,
-            "a TensorFlow op recorded as a layer: Keras 3 has no equivalent class; rewrite the op as a Keras layer",
+            "a TensorFlow op recorded as a layer: Keras 3 has no equivalent class, and upgrade writes only tf.nn.relu and tf.math.multiply by a number (exactly Keras 3's relu / multiply ops); rewrite the op as a Keras layer",
         ),
         _ => (
             false,

@@ -350,7 +350,8 @@ fn mark_spectral_copies(tensors: &mut [super::Tensor]) {
 }
 
 /// `path` with its longest renamed layer prefix replaced (see [`tfk213_renames`]).
-fn renamed(path: &str, renames: &HashMap<String, String>) -> String {
+/// `path` with its longest renamed layer prefix replaced (tf.keras 2.13 numbering undone).
+pub(crate) fn renamed(path: &str, renames: &HashMap<String, String>) -> String {
     if !renames.is_empty() {
         let prefixes: Vec<&str> = layer_prefixes(path).collect();
         for prefix in prefixes.into_iter().rev() {

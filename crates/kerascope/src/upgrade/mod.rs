@@ -7,6 +7,7 @@
 //! `training_config` and optimizer state are left out: Keras 2 losses and optimizers do not
 //! compile in Keras 3.
 
+mod checkpoint;
 mod cudnn;
 pub(crate) mod rewrite;
 
@@ -83,6 +84,15 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
     if !security.is_empty() && !allow_findings {
         return Err(Refusal::Findings(security.join(", ")));
     }
+    // The shapes each top-level call was inferred with, for calls rewritten in Keras 3's form.
+    let mut shapes = rewrite::CallShapes::default();
+    for layer in analysis.result.iter().flat_map(|r| &r.layers) {
+        let name = layer.name.clone();
+        shapes
+            .inputs
+            .insert(name.clone(), layer.input_shapes.clone());
+        shapes.outputs.insert(name, layer.output_shapes.clone());
+    }
     let mut file = analysis.file;
     let before = assess(&file, output, Target::Keras3);
     let blocking: Vec<String> = before
@@ -105,12 +115,19 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
     let Some(config) = file.model_config.as_mut() else {
         return Err(Refusal::Format("a file without a model config"));
     };
-    let rewrite::Rewrite { changes, cudnn } = rewrite::for_keras3(config);
+    let rewrite::Rewrite { mut changes, cudnn } = rewrite::for_keras3(config);
+    changes.extend(rewrite::keras3_calls(config, &mut shapes));
+    changes.extend(rewrite::thresholded_relu_ops(config, &shapes));
     if !cudnn.is_empty() && file.format == Format::KerasZip {
         return Err(Refusal::Write(
             "CuDNN weights inside a .keras archive are not converted yet".into(),
         ));
     }
+    let weights = if file.format == Format::KerasZip {
+        checkpoint::regroup(input, &mut file, &mut changes)?
+    } else {
+        None
+    };
     let after = assess(&file, output, Target::Keras3);
     if after.verdict != Verdict::Loads {
         let first = after
@@ -127,7 +144,7 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
     )
     .map_err(|e| Refusal::Write(e.to_string()))?;
     if file.format == Format::KerasZip {
-        write_archive_copy(input, output, &json)?;
+        write_archive_copy(input, output, &json, weights.as_deref())?;
     } else {
         write_copy(input, output, &file, json, &cudnn)?;
     }
@@ -195,8 +212,14 @@ fn write_copy(
         .map_err(|e| failed("writing the copy", &e))
 }
 
-/// A `.keras` archive copied member by member, byte for byte, but for `config.json`.
-fn write_archive_copy(input: &Path, output: &Path, config: &str) -> Result<(), Refusal> {
+/// A `.keras` archive copied member by member, byte for byte, but for `config.json` (and the
+/// weights member, when `weights` replaces it).
+fn write_archive_copy(
+    input: &Path,
+    output: &Path,
+    config: &str,
+    weights: Option<&[u8]>,
+) -> Result<(), Refusal> {
     use std::io::Write;
     let failed = |what: &str, e: &dyn std::fmt::Display| {
         Refusal::Write(format!("{}: {what}: {e}", output.display()))
@@ -214,6 +237,15 @@ fn write_archive_copy(input: &Path, output: &Path, config: &str) -> Result<(), R
                     .compression_method(zip::CompressionMethod::Deflated);
                 writer.start_file("config.json", options)?;
                 writer.write_all(config.as_bytes())?;
+            } else if let Some(bytes) = weights
+                && member.name()? == checkpoint::WEIGHTS_MEMBER
+            {
+                drop(member);
+                // Stored, as Keras writes it (and reads it in place).
+                let options = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Stored);
+                writer.start_file(checkpoint::WEIGHTS_MEMBER, options)?;
+                writer.write_all(bytes)?;
             } else {
                 writer.raw_copy_file(member)?;
             }
