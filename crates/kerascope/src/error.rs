@@ -2,6 +2,24 @@
 //! the limit and the value found, the member of an archive) so a caller can match on it
 //! without parsing text; `Display` gives the one-line message, and the binary prefixes the
 //! file name.
+//!
+//! ```
+//! use kerascope::error::{LimitExceeded, NotKerasReason};
+//! use kerascope::{Error, Limits, Options, analyze_bytes};
+//!
+//! let random = include_bytes!("../../../fixtures/bad/random_bytes.h5");
+//! match analyze_bytes(random, &Options::default()) {
+//!     Err(Error::NotKeras { reason: NotKerasReason::UnrecognisedSignature }) => {}
+//!     other => panic!("{other:?}"),
+//! }
+//!
+//! let model = include_bytes!("../../../fixtures/tfk_sequential_basic.h5");
+//! let one_object = Options::default().limits(Limits { max_hdf5_objects: 1, ..Limits::default() });
+//! match analyze_bytes(model, &one_object) {
+//!     Err(Error::Limit { exceeded: LimitExceeded::Hdf5Objects { limit: 1 } }) => {}
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
 
 use std::fmt;
 

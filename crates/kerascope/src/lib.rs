@@ -16,8 +16,9 @@
 //!
 //! The data flows one way: bytes → [`container`] (HDF5, zip) → [`mod@format`] (one
 //! description of the file) → [`graph`] (normalized config) → [`shape`] (inferred shapes,
-//! through the [`layers`] rules) → [`audit`] (findings) → [`summary`], [`verify`], [`diff`]
-//! (analyses, as data) → [`report`] (text and the JSON documents). [`model`] and [`text`]
+//! through the [`layers`] rules) → [`audit`] (findings) → [`summary`], [`verify`], [`diff`],
+//! [`compat`] (analyses, as data) → [`registry`] (every finding code) → [`report`] (text and
+//! the JSON documents). [`model`] and [`text`]
 //! hold what every stage shares; no module depends back on one that depends on it.
 
 #![deny(missing_docs)]
