@@ -38,9 +38,9 @@ super::findings! {
         code: "F104",
         name: "weights-not-read",
         severity: Severity::Warning,
-        summary: "The weights are stored in a form kerascope does not read (model.weights.npz).",
-        why: "Nothing about the tensors could be checked.",
-        example: "weights are stored as model.weights.npz, which kerascope does not read yet: tensors unknown",
+        summary: "The weights member (model.weights.npz) could not be read.",
+        why: "Nothing about the tensors could be checked; Keras would fail to load them too.",
+        example: "the weights could not be read: model.weights.npz: zip: invalid Zip archive: Could not find EOCD",
         cves: &[],
     };
 
