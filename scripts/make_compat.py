@@ -441,6 +441,39 @@ def _largest_difference(a, b):
     return max(diffs, default=0.0)
 
 
+LAYOUTS = os.path.join(OUT, "layouts")
+
+
+def stage_write_layouts():
+    """tf_keras 2.21 (in /tmp/kvenv): tiny legacy .h5 models of more layer classes with weights,
+    whose Keras 3 `.keras` layout the upgrade-keras stage then checks -> fixtures/compat/layouts/."""
+    import numpy as np
+    import tf_keras as keras
+
+    L = keras.layers
+    models = {
+        "conv2d_transpose": [L.Input((5, 5, 2)), L.Conv2DTranspose(2, 3), L.Flatten(), L.Dense(1)],
+        "conv1d_transpose": [L.Input((6, 2)), L.Conv1DTranspose(2, 3), L.Flatten(), L.Dense(1)],
+        "separable_conv2d": [L.Input((6, 6, 2)), L.SeparableConv2D(3, 3), L.Flatten(), L.Dense(1)],
+        "separable_conv1d": [L.Input((8, 2)), L.SeparableConv1D(2, 3), L.Flatten(), L.Dense(1)],
+        "depthwise_conv1d": [L.Input((8, 2)), L.DepthwiseConv1D(3), L.Flatten(), L.Dense(1)],
+        "conv3d": [L.Input((4, 4, 4, 1)), L.Conv3D(2, 2), L.Flatten(), L.Dense(1)],
+        "conv_lstm2d": [L.Input((3, 5, 5, 1)), L.ConvLSTM2D(2, 3), L.Flatten(), L.Dense(1)],
+        "layer_normalization": [L.Input((3,)), L.Dense(4), L.LayerNormalization()],
+        "prelu": [L.Input((3,)), L.Dense(4), L.PReLU()],
+        "gru_reset_before": [L.Input((4, 3)), L.GRU(2, reset_after=False)],
+        "bidirectional_gru": [L.Input((4, 3)), L.Bidirectional(L.GRU(2))],
+        "time_distributed_conv2d": [L.Input((3, 5, 5, 1)), L.TimeDistributed(L.Conv2D(2, 3)), L.Flatten(), L.Dense(1)],
+    }
+    os.makedirs(LAYOUTS, exist_ok=True)
+    for name, layers in models.items():
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential(layers, name=name)
+        model.set_weights([np.round(np.random.default_rng(1).normal(size=w.shape), 3).astype(w.dtype)
+                           for w in model.get_weights()])
+        model.save(os.path.join(LAYOUTS, f"tfk_{name}.h5"))
+
+
 def stage_upgrade_keras():
     """`kerascope upgrade X.h5 -o X.keras` (debug build: Keras 3's own format) on every legacy .h5
     fixture that tf_keras loads (or, for the CuDNN fixture, whose baseline it loads); each copy
@@ -453,8 +486,13 @@ def stage_upgrade_keras():
     binary = os.path.join(ROOT, "target", "debug", "kerascope")
     shutil.rmtree(UPGRADED_KERAS, ignore_errors=True)
     os.makedirs(UPGRADED_KERAS)
+    layouts = sorted("layouts/" + n for n in os.listdir(LAYOUTS) if n.endswith(".h5")) if os.path.isdir(LAYOUTS) else []
+    # What Keras 3 does with the layout models' originals (the others: truth.json).
+    for name, result in _predict("keras3", [os.path.join(OUT, n) for n in layouts]).items():
+        truth["layouts/" + name] = {"keras3": {"loaded": result["loaded"]}}
     names = sorted(n for n in truth if n.endswith(".h5"))
-    originals = _predict("tf_keras", [os.path.join(OUT, n) for n in names])
+    originals = {("layouts/" + n if "layouts/" + n in layouts else n): r
+                 for n, r in _predict("tf_keras", [os.path.join(OUT, n) for n in names]).items()}
     for name, source in BASELINES.items():
         baseline = _predict("tf_keras", [os.path.join(OUT, source)]).get(source)
         if name in originals and baseline:
@@ -462,7 +500,7 @@ def stage_upgrade_keras():
     names = [n for n in names if originals.get(n, {}).get("loaded")]
     results, written = {}, []
     for name in names:
-        copy = os.path.join(UPGRADED_KERAS, name[: -len(".h5")] + ".keras")
+        copy = os.path.join(UPGRADED_KERAS, name[: -len(".h5")].replace("/", "_") + ".keras")
         out = subprocess.run([binary, "upgrade", os.path.join(OUT, name), "-o", copy], capture_output=True, text=True)
         results[name] = {"upgraded": out.returncode == 0, "keras3_loads_original": truth[name]["keras3"]["loaded"]}
         if out.returncode == 0:
@@ -757,7 +795,7 @@ def stage_knowledge():
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--stage", choices=["all", "write", "edit", "load", "knowledge", "upgrade", "upgrade-keras"], default="all")
+    ap.add_argument("--stage", choices=["all", "write", "edit", "load", "knowledge", "upgrade", "write-layouts", "upgrade-keras"], default="all")
     ap.add_argument("--tag")
     args = ap.parse_args()
     me = os.path.abspath(__file__)
@@ -777,6 +815,8 @@ def main():
         return stage_knowledge()
     if args.stage == "upgrade":
         return stage_upgrade()
+    if args.stage == "write-layouts":
+        return stage_write_layouts()
     if args.stage == "upgrade-keras":
         return stage_upgrade_keras()
     if args.stage == "all":

@@ -199,7 +199,8 @@ fn error_findings(path: &Path) -> Vec<String> {
 }
 
 /// `upgrade X.h5 -o X.keras` writes Keras 3's own archive. For every legacy fixture tf_keras
-/// loads, `scripts/make_compat.py --stage upgrade-keras` wrote that copy and Keras 3.15.1
+/// loads (and fixtures/compat/layouts/, more layer classes with weights),
+/// `scripts/make_compat.py --stage upgrade-keras` wrote that copy and Keras 3.15.1
 /// loaded it (fixtures/compat/upgrades_keras.json): its parameter count, weights and outputs
 /// on a fixed input against tf_keras 2.21 loading the original. Here: this build writes the
 /// same copies, and kerascope reads each back with that count, the original's weights layer
@@ -215,7 +216,11 @@ fn legacy_files_upgraded_to_keras_archives_load_in_keras3_as_the_original() {
     for (name, expected) in truth["files"].as_object().unwrap() {
         total += 1;
         let input = dir.join(name);
-        let output = tmp.path().join(name).with_extension("keras");
+        // `layouts/tfk_conv3d.h5` (more layer classes, tf_keras 2.21) → `layouts_tfk_conv3d.keras`.
+        let output = tmp
+            .path()
+            .join(name.replace('/', "_"))
+            .with_extension("keras");
         let result = upgrade(&input, &output, false);
         assert_eq!(
             result.is_ok(),

@@ -38,18 +38,25 @@ use crate::limits::Limits;
 /// Keras 3.15.1 loaded copies holding them with every weight equal to tf_keras 2.21 loading the
 /// original (`scripts/make_compat.py --stage upgrade-keras`, fixtures/compat/upgrades_keras.json;
 /// `crates/kerascope/tests/upgrade.rs` fails on a class listed here that no copy there holds).
-/// A layer of any other class with weights is refused: its layout is not verified.
+/// A layer of any other class with weights is refused: its layout is not verified. (ConvLSTM2D
+/// is not listed: Keras 3 loads its copy with the same weights but computes other outputs.)
 pub const VERIFIED_CLASSES: &[&str] = &[
     "BatchNormalization",
     "Bidirectional",
     "Conv1D",
+    "Conv1DTranspose",
     "Conv2D",
+    "Conv2DTranspose",
+    "Conv3D",
     "Dense",
+    "DepthwiseConv1D",
     "DepthwiseConv2D",
     "Embedding",
     "Functional",
     "GRU",
     "LSTM",
+    "LayerNormalization",
+    "PReLU",
     "Sequential",
     "SimpleRNN",
     "TimeDistributed",
@@ -443,11 +450,11 @@ mod tests {
     fn a_layer_with_weights_of_an_unverified_class_is_refused_by_name() {
         let model = sequential(json!([
             {"class_name": "Dense", "config": {"name": "d", "units": 2}},
-            {"class_name": "Conv3D", "config": {"name": "c", "filters": 2, "kernel_size": [1, 1, 1]}},
+            {"class_name": "SeparableConv2D", "config": {"name": "c", "filters": 2, "kernel_size": [1, 1, 1]}},
             {"class_name": "Dropout", "config": {"name": "drop", "rate": 0.5}},
         ]));
         let refusal = unverified_layers(&model).unwrap_err().to_string();
-        assert!(refusal.contains("c (Conv3D)"), "{refusal}");
+        assert!(refusal.contains("c (SeparableConv2D)"), "{refusal}");
         assert!(
             !refusal.contains("drop") && !refusal.contains("d (Dense)"),
             "{refusal}"
@@ -457,15 +464,16 @@ mod tests {
     #[test]
     fn wrapped_and_nested_layers_are_checked_too() {
         let wrapped = json!({"class_name": "TimeDistributed", "config": {"name": "t",
-            "layer": {"class_name": "Conv3D", "config": {"name": "inner", "filters": 1, "kernel_size": 1}}}});
+            "layer": {"class_name": "SeparableConv2D", "config": {"name": "inner", "filters": 1, "kernel_size": 1}}}});
         let nested = sequential(
-            json!([{"class_name": "Conv3D", "config": {"name": "deep", "filters": 1, "kernel_size": 1}}]),
+            json!([{"class_name": "SeparableConv2D", "config": {"name": "deep", "filters": 1, "kernel_size": 1}}]),
         );
         let refusal = unverified_layers(&sequential(json!([wrapped, nested])))
             .unwrap_err()
             .to_string();
         assert!(
-            refusal.contains("inner (Conv3D)") && refusal.contains("deep (Conv3D)"),
+            refusal.contains("inner (SeparableConv2D)")
+                && refusal.contains("deep (SeparableConv2D)"),
             "{refusal}"
         );
     }
