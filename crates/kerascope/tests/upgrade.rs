@@ -350,3 +350,51 @@ fn the_copy_s_name_chooses_its_format() {
         Path::new("model.upgraded.keras")
     );
 }
+
+/// The corpus, never loaded with Keras, written as `.keras`: each copy passes `compat` for
+/// Keras 3 and stores the original's weights, layer by layer, byte for byte.
+#[test]
+fn corpus_files_keras3_refuses_are_written_as_keras_archives_statically() {
+    let corpus = root().join("../shared/corpus");
+    let Ok(entries) = std::fs::read_dir(corpus.join("truth")) else {
+        eprintln!("../shared/corpus not found: skipped");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let limits = Limits::default();
+    let (mut written, mut total) = (0, 0);
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let truth: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        if truth["tf_keras_load"]["loaded"] != true || truth["keras3_load"]["loaded"] != false {
+            continue;
+        }
+        total += 1;
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let input = corpus.join("files").join(&name);
+        let output = tmp.path().join(format!("{name}.keras"));
+        if upgrade(&input, &output, false).is_err() {
+            assert!(!output.exists(), "{name}");
+            continue;
+        }
+        written += 1;
+        let copy = read_path(&output, &limits).unwrap();
+        let verdict = kerascope::compat::assess(&copy, &output, kerascope::compat::Target::Keras3);
+        assert!(
+            verdict.blockers.is_empty(),
+            "{name}: {:?}",
+            verdict.blockers
+        );
+        let original = read_path(&input, &limits).unwrap();
+        assert_eq!(
+            per_layer(&output, &copy),
+            per_layer(&input, &original),
+            "{name}"
+        );
+        assert_eq!(error_findings(&output), Vec::<String>::new(), "{name}");
+    }
+    eprintln!(
+        "corpus: written as .keras {written} of {total} files tf_keras loads and Keras 3 refuses"
+    );
+    assert!(written >= 10, "written {written} of {total}");
+}
