@@ -86,10 +86,10 @@ pub(super) fn write(
     let failed = |what: &str, e: &dyn std::fmt::Display| {
         Refusal::Write(format!("{}: {what}: {e}", output.display()))
     };
-    let zip_bytes = archive(&metadata.to_string(), &config, &weights)
-        .map_err(|e| failed("writing the archive", &e))?;
-    std::fs::write(output, zip_bytes).map_err(|e| failed("writing the copy", &e))?;
-    let checked = read_back(output, file, limits);
+    let target = std::fs::File::create(output).map_err(|e| failed("creating the copy", &e))?;
+    let checked = archive(target, &metadata.to_string(), &config, &weights)
+        .map_err(|e| failed("writing the copy", &e))
+        .and_then(|()| read_back(output, file, limits));
     if checked.is_err() {
         let _ = std::fs::remove_file(output);
     }
@@ -420,9 +420,14 @@ impl Node {
     }
 }
 
-/// The archive's bytes: its three members stored, dated 1980-01-01 as zip's epoch.
-fn archive(metadata: &str, config: &str, weights: &[u8]) -> zip::result::ZipResult<Vec<u8>> {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+/// The archive: its three members stored, dated 1980-01-01 as zip's epoch.
+fn archive(
+    target: std::fs::File,
+    metadata: &str,
+    config: &str,
+    weights: &[u8],
+) -> zip::result::ZipResult<()> {
+    let mut writer = zip::ZipWriter::new(std::io::BufWriter::new(target));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .last_modified_time(zip::DateTime::default());
@@ -435,7 +440,8 @@ fn archive(metadata: &str, config: &str, weights: &[u8]) -> zip::result::ZipResu
         writer.start_file(name, options.large_file(large))?;
         writer.write_all(bytes)?;
     }
-    Ok(writer.finish()?.into_inner())
+    writer.finish()?.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]
