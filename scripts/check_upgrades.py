@@ -2,6 +2,10 @@
 original loaded by tf_keras (parameter count and every weight).
 
     /tmp/kvenv/bin/python scripts/check_upgrades.py FOLDER [--kerascope target/debug/kerascope]
+        [--output-format keras|h5]
+
+The copies are Keras 3 `.keras` archives, as `upgrade` writes by default (`--output-format h5`:
+legacy `.h5` copies).
 
 Needs a venv with keras 3, tf_keras and tensorflow (see fixtures/README.md). Loading runs the
 model's config: run it only on files you trust (kerascope itself never loads anything).
@@ -43,6 +47,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("folder")
     ap.add_argument("--kerascope", default="target/debug/kerascope")
+    ap.add_argument("--output-format", choices=["keras", "h5"], default="keras")
     args = ap.parse_args()
     counts = {"candidates": 0, "upgraded": 0, "verified": 0}
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,7 +66,7 @@ def main():
                 if not original["loaded"]:
                     continue
                 counts["candidates"] += 1
-                out = os.path.join(tmp, hashlib.sha256(path.encode()).hexdigest()[:16] + ".h5")
+                out = os.path.join(tmp, hashlib.sha256(path.encode()).hexdigest()[:16] + "." + args.output_format)
                 done = subprocess.run([args.kerascope, "upgrade", path, "-o", out], capture_output=True, text=True)
                 if done.returncode != 0:
                     print(f"refused  {path}: {done.stderr.strip().splitlines()[0]}")

@@ -19,10 +19,13 @@ Stages:
   text are fixtures/compat/truth.json, what the tests assert.
 - knowledge (in /tmp/kvenv): read from Keras itself what compat needs ->
   crates/kerascope/src/compat/knowledge.json.
-- upgrade (needs target/debug/kerascope): `kerascope upgrade` on each fixture Keras 3 refuses;
-  each copy loaded by Keras 3.15.1 and compared with the original loaded by tf_keras 2.21 (or
-  the tf.keras that wrote it): count_params, every weight, and the outputs on a fixed input
-  -> fixtures/compat/upgrades.json.
+- upgrade (needs target/debug/kerascope): `kerascope upgrade -o X.h5` on each fixture Keras 3
+  refuses; each copy loaded by Keras 3.15.1 and compared with the original loaded by tf_keras
+  2.21 (or the tf.keras that wrote it): count_params, every weight, and the outputs on a fixed
+  input -> fixtures/compat/upgrades.json.
+- upgrade-keras (needs target/debug/kerascope): Keras 3 .keras copies of legacy .h5 fixtures
+  (upgraded_keras/, upgrades_keras.json), loaded by Keras 3.15.1 and compared with tf_keras 2.21
+  loading the original; write-layouts writes fixtures/compat/layouts/ (more layer classes).
 """
 
 import argparse
@@ -457,6 +460,169 @@ def _compare_outputs(upgraded, original):
     return {"same_outputs": same, "outputs_max_abs_diff": max(diffs, default=0.0)}
 
 
+# ---------------------------------------------------------------------------- upgrade-keras
+
+UPGRADED_KERAS = os.path.join(OUT, "upgraded_keras")
+UPGRADES_KERAS = os.path.join(OUT, "upgrades_keras.json")
+
+# Weights as WEIGHTS records them, and the outputs on a fixed input made from the model's own
+# input shapes and dtypes (the same in both loaders: seeded, None dimensions set to 3; 0 and 1
+# where an Embedding reads them as indices).
+PREDICT = r"""
+import hashlib, json, os, sys, warnings
+warnings.filterwarnings("ignore")
+import numpy as np
+which, paths = sys.argv[1], sys.argv[2:]
+if which == "keras3":
+    import keras
+else:
+    import tf_keras as keras
+
+
+def fixed_input(tensor, seed, indices):
+    shape = [2] + [3 if d is None else int(d) for d in tuple(tensor.shape)[1:]]
+    rng = np.random.default_rng(seed)
+    dtype = getattr(tensor.dtype, "name", tensor.dtype)  # tf.DType in tf_keras, str in Keras 3
+    if indices or "int" in str(dtype):  # an Embedding's input: row indices
+        return rng.integers(0, 2, size=shape).astype(dtype)
+    return rng.standard_normal(size=shape).astype("float32")
+
+
+for path in paths:
+    keras.backend.clear_session()
+    try:
+        model = keras.models.load_model(path, compile=False)
+        weights = sorted([list(w.shape), hashlib.sha256(w.tobytes()).hexdigest()] for w in model.get_weights())
+        indices = any(type(l).__name__ == "Embedding" for l in model.layers)
+        inputs = [fixed_input(t, i, indices) for i, t in enumerate(model.inputs)]
+        outputs = model(inputs if len(inputs) > 1 else inputs[0], training=False)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        outputs = [np.asarray(o, dtype="float64").tolist() for o in outputs]
+        result = {"loaded": True, "count_params": int(model.count_params()), "weights": weights,
+                  "outputs": outputs}
+    except BaseException as e:
+        result = {"loaded": False, "error": f"{type(e).__name__}: {e}"[:600]}
+    print("RESULT " + json.dumps([os.path.basename(path), result]), flush=True)
+"""
+
+
+def _predict(which, paths):
+    if not paths:
+        return {}
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    out = subprocess.run([KVENV, "-c", PREDICT, which, *paths], capture_output=True, text=True, env=env,
+                         timeout=1800).stdout
+    return dict(json.loads(l[len("RESULT "):]) for l in out.splitlines() if l.startswith("RESULT "))
+
+
+def _largest_difference(a, b):
+    import numpy as np
+
+    if a is None or b is None or len(a) != len(b):
+        return None
+    diffs = []
+    for x, y in zip(a, b):
+        x, y = np.asarray(x), np.asarray(y)
+        if x.shape != y.shape:
+            return None
+        diffs.append(float(np.max(np.abs(x - y))) if x.size else 0.0)
+    return max(diffs, default=0.0)
+
+
+LAYOUTS = os.path.join(OUT, "layouts")
+
+
+def stage_write_layouts():
+    """tf_keras 2.21 (in /tmp/kvenv): tiny legacy .h5 models of more layer classes with weights,
+    whose Keras 3 `.keras` layout the upgrade-keras stage then checks -> fixtures/compat/layouts/."""
+    import numpy as np
+    import tf_keras as keras
+
+    L = keras.layers
+    models = {
+        "conv2d_transpose": [L.Input((5, 5, 2)), L.Conv2DTranspose(2, 3), L.Flatten(), L.Dense(1)],
+        "conv1d_transpose": [L.Input((6, 2)), L.Conv1DTranspose(2, 3), L.Flatten(), L.Dense(1)],
+        "separable_conv2d": [L.Input((6, 6, 2)), L.SeparableConv2D(3, 3), L.Flatten(), L.Dense(1)],
+        "separable_conv1d": [L.Input((8, 2)), L.SeparableConv1D(2, 3), L.Flatten(), L.Dense(1)],
+        "depthwise_conv1d": [L.Input((8, 2)), L.DepthwiseConv1D(3), L.Flatten(), L.Dense(1)],
+        "conv3d": [L.Input((4, 4, 4, 1)), L.Conv3D(2, 2), L.Flatten(), L.Dense(1)],
+        "conv_lstm2d": [L.Input((3, 5, 5, 1)), L.ConvLSTM2D(2, 3), L.Flatten(), L.Dense(1)],
+        "layer_normalization": [L.Input((3,)), L.Dense(4), L.LayerNormalization()],
+        "prelu": [L.Input((3,)), L.Dense(4), L.PReLU()],
+        "gru_reset_before": [L.Input((4, 3)), L.GRU(2, reset_after=False)],
+        "bidirectional_gru": [L.Input((4, 3)), L.Bidirectional(L.GRU(2))],
+        "time_distributed_conv2d": [L.Input((3, 5, 5, 1)), L.TimeDistributed(L.Conv2D(2, 3)), L.Flatten(), L.Dense(1)],
+    }
+    os.makedirs(LAYOUTS, exist_ok=True)
+    for name, layers in models.items():
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential(layers, name=name)
+        model.set_weights([np.round(np.random.default_rng(1).normal(size=w.shape), 3).astype(w.dtype)
+                           for w in model.get_weights()])
+        model.save(os.path.join(LAYOUTS, f"tfk_{name}.h5"))
+
+
+def stage_upgrade_keras():
+    """`kerascope upgrade X.h5 -o X.keras` (debug build: Keras 3's own format) on every legacy .h5
+    fixture that tf_keras loads (or, for the CuDNN fixture, whose baseline it loads); each copy
+    loaded by Keras 3.15.1 (`load_model(copy, compile=False)`, safe_mode default) and compared
+    with tf_keras 2.21 loading the original: parameter count, every weight, the outputs on a
+    fixed input."""
+    import shutil
+
+    truth = json.load(open(TRUTH))["files"]
+    binary = os.path.join(ROOT, "target", "debug", "kerascope")
+    shutil.rmtree(UPGRADED_KERAS, ignore_errors=True)
+    os.makedirs(UPGRADED_KERAS)
+    layouts = sorted("layouts/" + n for n in os.listdir(LAYOUTS) if n.endswith(".h5")) if os.path.isdir(LAYOUTS) else []
+    # What Keras 3 does with the layout models' originals (the others: truth.json).
+    for name, result in _predict("keras3", [os.path.join(OUT, n) for n in layouts]).items():
+        truth["layouts/" + name] = {"keras3": {"loaded": result["loaded"]}}
+    names = sorted(n for n in truth if n.endswith(".h5"))
+    originals = {("layouts/" + n if "layouts/" + n in layouts else n): r
+                 for n, r in _predict("tf_keras", [os.path.join(OUT, n) for n in names]).items()}
+    for name, source in BASELINES.items():
+        baseline = _predict("tf_keras", [os.path.join(OUT, source)]).get(source)
+        if name in originals and baseline:
+            originals[name] = dict(baseline, loader=source)
+    names = [n for n in names if originals.get(n, {}).get("loaded")]
+    results, written = {}, []
+    for name in names:
+        copy = os.path.join(UPGRADED_KERAS, name[: -len(".h5")].replace("/", "_") + ".keras")
+        out = subprocess.run([binary, "upgrade", os.path.join(OUT, name), "-o", copy], capture_output=True, text=True)
+        results[name] = {"upgraded": out.returncode == 0, "keras3_loads_original": truth[name]["keras3"]["loaded"]}
+        if out.returncode == 0:
+            written.append(name)
+            results[name]["copy"] = os.path.relpath(copy, OUT)
+        else:
+            results[name]["refused"] = out.stderr.replace(ROOT + os.sep, "").strip()[:300]
+    copies = _predict("keras3", [os.path.join(UPGRADED_KERAS, results[n]["copy"].split("/")[-1]) for n in written])
+    for name in written:
+        k3 = copies.get(results[name]["copy"].split("/")[-1], {"loaded": False, "error": "loader crashed"})
+        original = originals[name]
+        r = results[name]
+        r["keras3_loads_upgraded"] = k3["loaded"]
+        r["error"] = k3.get("error")
+        r["count_params"] = k3.get("count_params")
+        r["original_count_params"] = original.get("count_params")
+        r["original"] = original.get("loader", name)
+        r["original_loaded_by"] = "tf_keras 2.21.0"
+        r["same_weights"] = k3.get("weights") is not None and k3.get("weights") == original.get("weights")
+        difference = _largest_difference(k3.get("outputs"), original.get("outputs"))
+        r["largest_output_difference"] = difference
+        r["same_outputs"] = difference is not None and difference <= 1e-5
+    with open(UPGRADES_KERAS, "w") as f:
+        json.dump({"tool": "target/debug/kerascope upgrade IN.h5 -o upgraded_keras/IN.keras",
+                   "loader": "keras 3.15.1 load_model(copy, compile=False)",
+                   "compared_with": "the original loaded by original_loaded_by (parameters, weights, outputs)",
+                   "outputs": "model(x) on a seeded input from the model's input shapes (None as 3), batch 2; "
+                              "same_outputs: largest absolute difference <= 1e-5",
+                   "files": results}, f, indent=1, sort_keys=True)
+        f.write("\n")
+    ok = sum(1 for r in results.values() if r.get("keras3_loads_upgraded") and r["same_weights"] and r["same_outputs"])
+    print(f"written as .keras: {len(written)} of {len(names)}; Keras 3 loads with the same weights and outputs: {ok}")
+
+
 # ---------------------------------------------------------------------------- knowledge
 
 
@@ -732,7 +898,7 @@ def stage_knowledge():
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--stage", choices=["all", "write", "edit", "load", "knowledge", "upgrade"], default="all")
+    ap.add_argument("--stage", choices=["all", "write", "edit", "load", "knowledge", "upgrade", "write-layouts", "upgrade-keras"], default="all")
     ap.add_argument("--tag")
     args = ap.parse_args()
     me = os.path.abspath(__file__)
@@ -752,6 +918,10 @@ def main():
         return stage_knowledge()
     if args.stage == "upgrade":
         return stage_upgrade()
+    if args.stage == "write-layouts":
+        return stage_write_layouts()
+    if args.stage == "upgrade-keras":
+        return stage_upgrade_keras()
     if args.stage == "all":
         subprocess.run([KVENV, me, "--stage", "knowledge"], check=True, env=env)
 

@@ -188,16 +188,40 @@ enum Command {
     /// it, the weights as stored (CuDNN ones converted as Keras 2 did); refused, with the
     /// reason, where the meaning would change.
     ///
-    /// .h5 in, .h5 out; .keras in, .keras out. Exit status: 0 written, 1 refused, 2 unreadable.
+    /// The copy is Keras 3's own .keras archive by default (a legacy .h5 on request: name it
+    /// .h5 or give --output-format h5); a .keras input stays a .keras archive. Exit status:
+    /// 0 written, 1 refused, 2 unreadable.
     Upgrade {
         input: PathBuf,
-        /// Where to write the copy (.h5 or .keras, as the input).
+        /// Where to write the copy: .keras (Keras 3 archive) or .h5/.hdf5 (legacy HDF5).
+        /// Default: the input's name ending in .keras (model.h5 → model.keras), never
+        /// overwriting a file.
         #[arg(short, long)]
-        output: PathBuf,
+        output: Option<PathBuf>,
+        /// The copy's format, when the output's name does not say it.
+        #[arg(long, value_enum)]
+        output_format: Option<CopyFormatArg>,
         /// Upgrade even a file with security findings.
         #[arg(long)]
         allow_findings: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CopyFormatArg {
+    /// Keras 3's own .keras archive.
+    Keras,
+    /// A legacy HDF5 model, as Keras 2 wrote them.
+    H5,
+}
+
+impl CopyFormatArg {
+    fn format(self) -> kerascope::upgrade::OutputFormat {
+        match self {
+            CopyFormatArg::Keras => kerascope::upgrade::OutputFormat::Keras,
+            CopyFormatArg::H5 => kerascope::upgrade::OutputFormat::LegacyH5,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -654,8 +678,14 @@ where
         Command::Upgrade {
             input,
             output,
+            output_format,
             allow_findings,
-        } => upgrade_file(&input, &output, allow_findings),
+        } => upgrade_file(
+            &input,
+            output.as_deref(),
+            output_format.map(CopyFormatArg::format),
+            allow_findings,
+        ),
     }
 }
 
@@ -1288,15 +1318,42 @@ fn compat_files(
 
 fn upgrade_file(
     input: &std::path::Path,
-    output: &std::path::Path,
+    output: Option<&std::path::Path>,
+    format: Option<kerascope::upgrade::OutputFormat>,
     allow_findings: bool,
 ) -> ExitCode {
-    use kerascope::upgrade::{Refusal, upgrade};
+    use kerascope::upgrade::{OutputFormat, Refusal, default_output, upgrade_to};
+    let (output, format) = match (output, format) {
+        (Some(output), Some(format)) => (output.to_path_buf(), format),
+        (Some(output), None) => match OutputFormat::from_name(output) {
+            Some(format) => (output.to_path_buf(), format),
+            None => {
+                eprintln!(
+                    "kerascope: {}: the name says no format: end it in .keras or .h5, or give --output-format",
+                    output.display()
+                );
+                return ExitCode::from(EXIT_ERROR);
+            }
+        },
+        (None, format) => {
+            let format = format.unwrap_or(OutputFormat::Keras);
+            let output = default_output(input, format);
+            if output.exists() {
+                eprintln!(
+                    "kerascope: {} exists: not overwritten (give -o to choose the copy's name)",
+                    output.display()
+                );
+                return ExitCode::from(EXIT_ERROR);
+            }
+            (output, format)
+        }
+    };
+    let output = output.as_path();
     if input == output {
         eprintln!("kerascope: upgrade writes a copy: give another output path");
         return ExitCode::from(EXIT_ERROR);
     }
-    match upgrade(input, output, allow_findings) {
+    match upgrade_to(input, output, format, allow_findings) {
         Ok(done) => {
             println!("{}: written {}", input.display(), output.display());
             for change in &done.changes {

@@ -2,13 +2,16 @@
 //! `safe_mode=True`, where [`crate::compat`] finds only fixable blockers: the config rewritten
 //! as Keras 3 expects it, every weight byte left where it was.
 //!
-//! The copy is a legacy HDF5 model written with a pure-Rust HDF5 writer: the rewritten
-//! `model_config`, the input's `layer_names`, `weight_names` and every weight's bytes as stored.
-//! `training_config` and optimizer state are left out: Keras 2 losses and optimizers do not
-//! compile in Keras 3.
+//! The copy is Keras 3's own `.keras` archive ([`keras_zip`]: the rewritten config, every
+//! weight's bytes at its Keras 3 place), or on request a legacy HDF5 model written with a
+//! pure-Rust HDF5 writer: the rewritten `model_config`, the input's `layer_names`,
+//! `weight_names` and every weight's bytes as stored. A `.keras` input stays a `.keras`
+//! archive. `training_config` and optimizer state are left out: Keras 2 losses and optimizers
+//! do not compile in Keras 3.
 
 mod checkpoint;
 mod cudnn;
+pub mod keras_zip;
 pub(crate) mod rewrite;
 
 use std::path::Path;
@@ -55,25 +58,106 @@ pub enum Refusal {
     #[error("{0}")]
     Write(String),
     #[error(
-        "the copy keeps the input's format: name it .h5 for a legacy HDF5 model, .keras for a .keras archive"
+        "name the copy .keras for a Keras 3 archive or .h5 for a legacy HDF5 model (or give the output format)"
     )]
-    /// The output's name does not match the input's format (`.h5` or `.keras`).
+    /// The output's name says no format (`.keras`, `.h5`, `.hdf5`) and none was given.
     OutputName,
+    /// The output's name and the format asked for disagree.
+    #[error("the copy is named {0} but the format asked for is {1}")]
+    NameAndFormat(String, &'static str),
+    /// A `.keras` archive is only upgraded to a `.keras` archive.
+    #[error("a .keras archive is upgraded to a .keras archive, not to a legacy .h5 file")]
+    ArchiveToLegacy,
+    /// A layer whose weights have no verified place in Keras 3's `.keras` layout: which.
+    #[error("not written as .keras: the Keras 3 weight layout of {0} is not verified")]
+    Layout(String),
 }
 
-/// Writes `output`, a copy of `input` that Keras 3 loads.
+/// The file format of the copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum OutputFormat {
+    /// Keras 3's own `.keras` archive (config, metadata, `model.weights.h5`).
+    Keras,
+    /// A legacy HDF5 model (`.h5`), as Keras 2 wrote them.
+    LegacyH5,
+}
+
+impl OutputFormat {
+    /// The format a file name asks for: `.keras`, or `.h5` / `.hdf5`; `None` for any other.
+    pub fn from_name(path: &Path) -> Option<OutputFormat> {
+        let name = path.to_string_lossy();
+        if name.ends_with(".keras") {
+            Some(OutputFormat::Keras)
+        } else if name.ends_with(".h5") || name.ends_with(".hdf5") {
+            Some(OutputFormat::LegacyH5)
+        } else {
+            None
+        }
+    }
+
+    /// How people call it (`.keras`, `legacy .h5`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            OutputFormat::Keras => ".keras",
+            OutputFormat::LegacyH5 => "legacy .h5",
+        }
+    }
+}
+
+/// The name of the copy when none is given: the input's, ending in `.keras` (`model.h5` →
+/// `model.keras`, `model.keras` → `model.upgraded.keras`); for a legacy copy,
+/// `model.upgraded.h5`.
+pub fn default_output(input: &Path, format: OutputFormat) -> std::path::PathBuf {
+    match format {
+        OutputFormat::Keras if OutputFormat::from_name(input) != Some(OutputFormat::Keras) => {
+            input.with_extension("keras")
+        }
+        OutputFormat::Keras => input.with_extension("upgraded.keras"),
+        OutputFormat::LegacyH5 => input.with_extension("upgraded.h5"),
+    }
+}
+
+/// Writes `output`, a copy of `input` that Keras 3 loads, in the format its name says
+/// (`.keras`: Keras 3's archive; `.h5`/`.hdf5`: a legacy HDF5 model).
 pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgrade, Refusal> {
+    let format = OutputFormat::from_name(output).ok_or(Refusal::OutputName)?;
+    upgrade_to(input, output, format, allow_findings)
+}
+
+/// Writes `output`, a copy of `input` that Keras 3 loads, in `format` (whatever its name; a
+/// name saying another format is refused).
+pub fn upgrade_to(
+    input: &Path,
+    output: &Path,
+    format: OutputFormat,
+    allow_findings: bool,
+) -> Result<Upgrade, Refusal> {
+    if let Some(named) = OutputFormat::from_name(output)
+        && named != format
+    {
+        return Err(Refusal::NameAndFormat(
+            named.describe().to_string(),
+            format.describe(),
+        ));
+    }
     let limits = Limits::default();
     let file = read_path(input, &limits)?;
-    let name = output.to_string_lossy();
-    let named_right = match file.format {
-        Format::LegacyH5Full => name.ends_with(".h5") || name.ends_with(".hdf5"),
-        Format::KerasZip => name.ends_with(".keras"),
-        other => return Err(Refusal::Format(other.describe())),
-    };
-    if !named_right {
-        return Err(Refusal::OutputName);
+    match (file.format, format) {
+        (Format::LegacyH5Full, _) | (Format::KerasZip, OutputFormat::Keras) => {}
+        (Format::KerasZip, _) => return Err(Refusal::ArchiveToLegacy),
+        (other, _) => return Err(Refusal::Format(other.describe())),
     }
+    // Keras 3 picks its loader by the name: a legacy model's config is checked here as the
+    // legacy file it still is (the `.keras` copy is checked once written, in `keras_zip`), a
+    // copy whose name says no format under the name of its format.
+    let checked_as = match (file.format, format) {
+        (Format::LegacyH5Full, OutputFormat::Keras) => output.with_extension("h5"),
+        _ if OutputFormat::from_name(output).is_some() => output.to_path_buf(),
+        (_, OutputFormat::Keras) => output.with_extension("keras"),
+        (_, OutputFormat::LegacyH5) => output.with_extension("h5"),
+    };
     let analysis = analyze_with_limits(file, &limits);
     let security: Vec<&str> = analysis
         .findings
@@ -94,7 +178,7 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
         shapes.outputs.insert(name, layer.output_shapes.clone());
     }
     let mut file = analysis.file;
-    let before = assess(&file, output, Target::Keras3);
+    let before = assess(&file, &checked_as, Target::Keras3);
     let blocking: Vec<String> = before
         .blockers
         .iter()
@@ -128,7 +212,7 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
     } else {
         None
     };
-    let after = assess(&file, output, Target::Keras3);
+    let after = assess(&file, &checked_as, Target::Keras3);
     if after.verdict != Verdict::Loads {
         let first = after
             .blockers
@@ -143,10 +227,10 @@ pub fn upgrade(input: &Path, output: &Path, allow_findings: bool) -> Result<Upgr
             .unwrap_or(&serde_json::Value::Null),
     )
     .map_err(|e| Refusal::Write(e.to_string()))?;
-    if file.format == Format::KerasZip {
-        write_archive_copy(input, output, &json, weights.as_deref())?;
-    } else {
-        write_copy(input, output, &file, json, &cudnn)?;
+    match (file.format, format) {
+        (Format::KerasZip, _) => write_archive_copy(input, output, &json, weights.as_deref())?,
+        (_, OutputFormat::Keras) => keras_zip::write(input, output, &file, &cudnn, &limits)?,
+        _ => write_copy(input, output, &file, json, &cudnn)?,
     }
     Ok(Upgrade { changes })
 }
