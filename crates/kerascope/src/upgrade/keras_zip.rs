@@ -4,11 +4,11 @@
 //! `layers/<key>/<sub-object>/vars/<N>`.
 //!
 //! - `<key>`: the layer's class snake-cased and made unique in `model.layers` order
-//!   ([`keras3_keys`]; what `_save_container_state` does with each layer's Python class).
+//!   (`format::naming::keras3_keys`; what `_save_container_state` does with each layer's Python class).
 //! - `<sub-object>`: the path of the object that owns the variable below the layer
 //!   (`cell`, `forward_layer/cell`, `layers/dense` in a nested model), and `<N>` its place in
 //!   that object's `_trainable_variables + _non_trainable_variables`: both as the layer rules
-//!   declare them for Keras 3, the order the reader names `vars/N` by ([`var_name`]).
+//!   declare them for Keras 3, the order the reader names `vars/N` by (`format::naming::var_name`).
 //! - Which stored tensor is which weight comes from the analysis that pairs a legacy file's
 //!   `weight_names` with the rules' weights (`check`), so nothing here knows a layer class.
 //!
