@@ -22,7 +22,7 @@ use std::path::Path;
 use hdf5_pure::AttrValue;
 use serde_json::{Value, json};
 
-use super::{Refusal, cudnn, datatype, rewrite, tensor_data};
+use super::{Refusal, Tree, cudnn, rewrite, tensor_data};
 use crate::analysis::analyze_with_limits;
 use crate::compat::knowledge::for_target;
 use crate::compat::{Target, Verdict, assess};
@@ -207,16 +207,13 @@ fn weights_file(
     };
     let keys = keras3_keys(model);
     let variables = variables(input, file, conversions, limits)?;
-    let mut root = Node::default();
+    let mut root = Tree::default();
     for (key, entry) in &keys {
         let vars = root.child(&format!("layers/{key}/vars"));
         vars.name = layer_name(entry).map(str::to_string);
     }
     for (path, shape, dtype, data) in variables {
-        let (group, dataset) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
-        root.child(group)
-            .datasets
-            .push((dataset.to_string(), shape, dtype, data));
+        root.insert(&path, shape, dtype, data);
     }
     let mut builder = hdf5_pure::FileBuilder::new();
     let mut top = builder.create_group("vars");
@@ -383,50 +380,6 @@ fn keras3_places(entry: &Value, owner: &str, weights: &[(String, String)]) -> Op
         return Some(places);
     }
     Some((0..weights.len()).collect())
-}
-
-/// A group of the weights file being built.
-#[derive(Default)]
-struct Node {
-    /// The `name` attribute Keras writes on a layer's `vars` group.
-    name: Option<String>,
-    groups: BTreeMap<String, Node>,
-    datasets: Vec<(String, Vec<u64>, String, Vec<u8>)>,
-}
-
-impl Node {
-    /// The group at `path` below this one, made on the way.
-    fn child(&mut self, path: &str) -> &mut Node {
-        let mut node = self;
-        for segment in path.split('/').filter(|s| !s.is_empty()) {
-            node = node.groups.entry(segment.to_string()).or_default();
-        }
-        node
-    }
-
-    fn write(self, group: &mut hdf5_pure::GroupBuilder) -> Result<(), String> {
-        if let Some(name) = self.name {
-            group.set_attr("name", AttrValue::String(name));
-        }
-        for (name, shape, dtype, data) in self.datasets {
-            let kind =
-                datatype(&dtype).ok_or_else(|| format!("{name}: dtype {dtype} not written"))?;
-            let elements = shape
-                .iter()
-                .try_fold(1u64, |a, &d| a.checked_mul(d))
-                .ok_or("size overflows")?;
-            group
-                .create_dataset(&name)
-                .with_raw_data(kind, data, elements)
-                .with_shape(&shape);
-        }
-        for (name, node) in self.groups {
-            let mut child = group.create_group(&name);
-            node.write(&mut child)?;
-            group.add_group(child.finish());
-        }
-        Ok(())
-    }
 }
 
 /// The archive: its three members stored, dated 1980-01-01 as zip's epoch.

@@ -411,26 +411,38 @@ fn datatype(dtype: &str) -> Option<hdf5_pure::Datatype> {
     })
 }
 
-/// The groups a layer's weight names make (`lstm/lstm_cell/kernel:0`).
+/// HDF5 groups being written: a layer's weight names (`lstm/lstm_cell/kernel:0`) in a legacy
+/// copy, the `layers/<key>/vars` tree of a `.keras` copy's weights.
 #[derive(Default)]
 struct Tree {
+    /// The `name` attribute of the group (Keras 3 writes the layer's name on its `vars`).
+    name: Option<String>,
     groups: std::collections::BTreeMap<String, Tree>,
     datasets: Vec<(String, Vec<u64>, String, Vec<u8>)>,
 }
 
 impl Tree {
-    fn insert(&mut self, name: &str, shape: Vec<u64>, dtype: String, data: Vec<u8>) {
-        match name.split_once('/') {
-            Some((group, rest)) => self
-                .groups
-                .entry(group.to_string())
-                .or_default()
-                .insert(rest, shape, dtype, data),
-            None => self.datasets.push((name.to_string(), shape, dtype, data)),
+    /// The group at `path` below this one, made on the way.
+    fn child(&mut self, path: &str) -> &mut Tree {
+        let mut node = self;
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            node = node.groups.entry(segment.to_string()).or_default();
         }
+        node
+    }
+
+    /// A dataset at `path` (groups before its last `/`).
+    fn insert(&mut self, path: &str, shape: Vec<u64>, dtype: String, data: Vec<u8>) {
+        let (group, name) = path.rsplit_once('/').unwrap_or(("", path));
+        self.child(group)
+            .datasets
+            .push((name.to_string(), shape, dtype, data));
     }
 
     fn write(self, group: &mut hdf5_pure::GroupBuilder) -> Result<(), String> {
+        if let Some(name) = self.name {
+            group.set_attr("name", hdf5_pure::AttrValue::String(name));
+        }
         for (name, shape, dtype, data) in self.datasets {
             let kind =
                 datatype(&dtype).ok_or_else(|| format!("{name}: dtype {dtype} not written"))?;
