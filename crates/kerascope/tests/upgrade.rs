@@ -119,26 +119,35 @@ fn a_lambda_is_refused_with_the_reason() {
     assert!(!output.exists());
 }
 
+/// The corpus files tf_keras 2.21 loads and Keras 3.15.1 refuses (corpus truth), by name, with
+/// their paths; `None` without ../shared/corpus.
+fn corpus_files_keras3_refuses() -> Option<Vec<(String, PathBuf)>> {
+    let corpus = root().join("../shared/corpus");
+    let entries = std::fs::read_dir(corpus.join("truth")).ok()?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let truth: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        if truth["tf_keras_load"]["loaded"] == true && truth["keras3_load"]["loaded"] == false {
+            let name = path.file_stem().unwrap().to_string_lossy().to_string();
+            files.push((name.clone(), corpus.join("files").join(name)));
+        }
+    }
+    Some(files)
+}
+
 /// The corpus is never loaded with Keras: there, each copy is checked by `compat` and by its
 /// weights, byte for byte.
 #[test]
 fn corpus_files_keras3_refuses_are_upgraded_statically() {
-    let corpus = root().join("../shared/corpus");
-    let Ok(entries) = std::fs::read_dir(corpus.join("truth")) else {
+    let Some(files) = corpus_files_keras3_refuses() else {
         eprintln!("../shared/corpus not found: skipped");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let (mut upgraded, mut total) = (0, 0);
-    for entry in entries {
-        let path = entry.unwrap().path();
-        let truth: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        if truth["tf_keras_load"]["loaded"] != true || truth["keras3_load"]["loaded"] != false {
-            continue;
-        }
+    for (name, input) in files {
         total += 1;
-        let name = path.file_stem().unwrap().to_string_lossy().to_string();
-        let input = corpus.join("files").join(&name);
         let output = tmp.path().join(format!("{name}.h5"));
         if upgrade(&input, &output, false).is_err() {
             continue;
@@ -397,23 +406,15 @@ fn the_copy_s_name_chooses_its_format() {
 /// Keras 3 and stores the original's weights, layer by layer, byte for byte.
 #[test]
 fn corpus_files_keras3_refuses_are_written_as_keras_archives_statically() {
-    let corpus = root().join("../shared/corpus");
-    let Ok(entries) = std::fs::read_dir(corpus.join("truth")) else {
+    let Some(files) = corpus_files_keras3_refuses() else {
         eprintln!("../shared/corpus not found: skipped");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let limits = Limits::default();
     let (mut written, mut total) = (0, 0);
-    for entry in entries {
-        let path = entry.unwrap().path();
-        let truth: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        if truth["tf_keras_load"]["loaded"] != true || truth["keras3_load"]["loaded"] != false {
-            continue;
-        }
+    for (name, input) in files {
         total += 1;
-        let name = path.file_stem().unwrap().to_string_lossy().to_string();
-        let input = corpus.join("files").join(&name);
         let output = tmp.path().join(format!("{name}.keras"));
         if upgrade(&input, &output, false).is_err() {
             assert!(!output.exists(), "{name}");
