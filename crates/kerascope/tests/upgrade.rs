@@ -16,20 +16,26 @@ fn root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
+/// The bytes a tensor stores (offsets from the start of the file: of the archive, for a
+/// `.keras` member).
+fn stored_bytes(handle: &std::fs::File, t: &kerascope::format::Tensor) -> Vec<u8> {
+    match &t.location {
+        DataLocation::Contiguous { offset, size } => {
+            let mut buf = vec![0u8; usize::try_from(*size).unwrap()];
+            handle.read_exact_at(&mut buf, *offset).unwrap();
+            buf
+        }
+        DataLocation::Compact(bytes) => bytes.clone(),
+        other => panic!("{}: {other:?}", t.path),
+    }
+}
+
 fn tensor_bytes(path: &Path, file: &KerasFile) -> Vec<(String, Vec<u64>, String, Vec<u8>)> {
     let handle = std::fs::File::open(path).unwrap();
     let mut out: Vec<_> = file
         .tensors_of(TensorRole::Layer)
         .map(|t| {
-            let bytes = match &t.location {
-                DataLocation::Contiguous { offset, size } => {
-                    let mut buf = vec![0u8; usize::try_from(*size).unwrap()];
-                    handle.read_exact_at(&mut buf, *offset).unwrap();
-                    buf
-                }
-                DataLocation::Compact(bytes) => bytes.clone(),
-                other => panic!("{}: {other:?}", t.path),
-            };
+            let bytes = stored_bytes(&handle, t);
             // By the layer and weight it belongs to: a tf.keras 2.13 archive's groups are
             // renamed in the copy (see `upgrade`), its weights are not.
             let key = format!(
@@ -215,15 +221,7 @@ fn per_layer(path: &Path, file: &KerasFile) -> PerLayer {
     // Offsets are from the start of the file (of the archive, for a `.keras` member).
     let handle = std::fs::File::open(path).unwrap();
     for t in file.tensors_of(TensorRole::Layer) {
-        let bytes = match &t.location {
-            DataLocation::Contiguous { offset, size } => {
-                let mut buf = vec![0u8; usize::try_from(*size).unwrap()];
-                handle.read_exact_at(&mut buf, *offset).unwrap();
-                buf
-            }
-            DataLocation::Compact(bytes) => bytes.clone(),
-            other => panic!("{}: {other:?}", t.path),
-        };
+        let bytes = stored_bytes(&handle, t);
         layers
             .entry(t.layer.clone().unwrap_or_default())
             .or_default()
