@@ -2,7 +2,7 @@
 #![no_main]
 
 use kerascope::Limits;
-use kerascope::format::read_source;
+use kerascope::bind::read_source;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common.rs"]

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use kerascope::bind::read_path;
 use kerascope::compat::{Assessment, Target, Verdict, assess};
-use kerascope::format::read_path;
 use kerascope::limits::Limits;
 use serde_json::Value;
 

@@ -252,8 +252,8 @@ fn totals_match_every_other_keras_that_loads_the_fixture() {
 /// bzip2 and LZMA members are decompressed under the same bounds as deflated ones.
 #[test]
 fn bzip2_and_lzma_members_keep_the_zip_limits() {
+    use kerascope::bind::read_source;
     use kerascope::container::source::Source;
-    use kerascope::format::read_source;
     use std::io::{Cursor, Write};
 
     // 8 MiB of spaces after a valid config.json (scripts/make_real_patterns.py bombs): bzip2

@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use kerascope::bind::read_source;
 use kerascope::container::source::Source;
-use kerascope::format::read_source;
 use kerascope::layers::Dialect;
 use kerascope::{Limits, analyze, graph, shape};
 use kerascope_cli::scan::{Outcome, ScanOptions, scan};

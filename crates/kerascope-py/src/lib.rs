@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kerascope::audit::Severity;
+use kerascope::bind::{read_path, read_source};
 use kerascope::container::source::Source;
 use kerascope::filter::FindingFilter;
-use kerascope::format::{read_path, read_source};
 use kerascope::layers::Dialect;
 use kerascope::report::check::{self as check_report, Verdict};
 use kerascope::report::{

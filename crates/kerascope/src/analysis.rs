@@ -153,8 +153,9 @@ fn count_layers(value: &Value, max: usize) -> usize {
     count
 }
 
-/// Analyses a file already read.
-pub fn analyze_with_limits(file: KerasFile, limits: &Limits) -> Analysis {
+/// Analyses a file already read (its Keras 3 `vars/N` named, see [`crate::bind`]).
+pub fn analyze_with_limits(mut file: KerasFile, limits: &Limits) -> Analysis {
+    crate::bind::bind(&mut file);
     let mut findings = security::check(&file);
     findings.extend(read::check(&file));
     let too_many = file

@@ -15,17 +15,18 @@
 //! ```
 //!
 //! The data flows one way: bytes → [`container`] (HDF5, zip) → [`mod@format`] (one
-//! description of the file) → [`graph`] (normalized config) → [`shape`] (inferred shapes,
-//! through the [`layers`] rules) → [`audit`] (findings) → [`summary`], [`verify`], [`diff`],
-//! [`compat`] (analyses, as data) → [`registry`] (every finding code) → [`report`] (text and
-//! the JSON documents). [`model`] and [`text`]
-//! hold what every stage shares; no module depends back on one that depends on it.
+//! description of the file, as stored) → [`graph`] (normalized config) → [`shape`] (inferred
+//! shapes, through the [`layers`] rules; [`bind`] names Keras 3 `vars/N` by them) → [`audit`]
+//! (findings) → [`summary`], [`verify`], [`diff`], [`compat`] (analyses, as data) →
+//! [`registry`] (every finding code) → [`report`] (text and the JSON documents). [`model`] and
+//! [`text`] hold what every stage shares; no module depends back on one that depends on it.
 
 #![deny(missing_docs)]
 
 pub(crate) mod align;
 pub mod analysis;
 pub mod audit;
+pub mod bind;
 pub mod compat;
 pub mod container;
 pub mod diff;

@@ -11,11 +11,11 @@ use serde_json::Value;
 
 use crate::analysis::{Analysis, analyze_with_limits};
 use crate::audit::Finding;
+use crate::bind::{read_path_with_config, read_source_with_config};
 use crate::container::sniff::{Container, sniff_source};
 use crate::container::source::Source;
 use crate::filter::FindingFilter;
 use crate::format::Format;
-use crate::format::{read_path_with_config, read_source_with_config};
 use crate::limits::Limits;
 
 /// How each file of a scan is analysed (the walk itself is the front end's).

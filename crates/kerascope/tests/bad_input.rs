@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use kerascope::bind::{read_path, read_source};
 use kerascope::container::source::Source;
 use kerascope::error::{KerasProblem, LimitExceeded, NotKerasReason};
-use kerascope::format::{read_path, read_source};
 use kerascope::{Error, Limits};
 
 fn fixtures() -> PathBuf {

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use kerascope::Limits;
-use kerascope::format::{Format, KerasFile, TensorRole, read_path};
+use kerascope::bind::read_path;
+use kerascope::format::{Format, KerasFile, TensorRole};
 use serde_json::Value;
 
 fn corpus_dir() -> PathBuf {

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use kerascope::Limits;
-use kerascope::format::{KerasFile, TensorRole, read_path};
+use kerascope::bind::read_path;
+use kerascope::format::{KerasFile, TensorRole};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {

@@ -1,5 +1,6 @@
 //! The data flows one way: no top-level module of the library reaches, directly or through
-//! others, back to itself. The graph is read from the source: every `crate::module` path
+//! others, back to itself, and the file reader (`format`) reaches neither the layer rules nor
+//! anything after them. The graph is read from the source: every `crate::module` path
 //! (in `use` lines, grouped `use crate::{a::X, b::Y}` included, and inline paths).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -145,6 +146,63 @@ fn no_module_depends_back_on_itself() {
             edges.join("\n")
         );
     }
+}
+
+/// Every module `module` reaches, directly or through others.
+fn reached(graph: &BTreeMap<String, BTreeSet<String>>, module: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<&str> = vec![module];
+    while let Some(node) = stack.pop() {
+        for next in graph.get(node).into_iter().flatten() {
+            if seen.insert(next.clone()) {
+                stack.push(next);
+            }
+        }
+    }
+    seen
+}
+
+/// What the file reader may use: the containers and what every stage shares.
+const BEFORE_FORMAT: [&str; 5] = ["container", "error", "limits", "model", "text"];
+
+/// The layer rules and every stage after the read: [`format`] records what the file stores,
+/// and what a Keras 3 `vars/N` names is bound after the rules are known (`bind`).
+const AFTER_FORMAT: [&str; 16] = [
+    "align", "analysis", "audit", "bind", "compat", "diff", "filter", "graph", "layers",
+    "registry", "report", "scan", "shape", "summary", "upgrade", "verify",
+];
+
+#[test]
+fn the_file_reader_reaches_neither_the_layer_rules_nor_anything_after_them() {
+    let graph = dependency_graph();
+    let unplaced: Vec<&String> = graph
+        .keys()
+        .filter(|m| *m != "format")
+        .filter(|m| !BEFORE_FORMAT.contains(&m.as_str()) && !AFTER_FORMAT.contains(&m.as_str()))
+        .collect();
+    assert!(
+        unplaced.is_empty(),
+        "place these modules before or after format: {unplaced:?}"
+    );
+    let missing: Vec<&&str> = BEFORE_FORMAT
+        .iter()
+        .chain(&AFTER_FORMAT)
+        .filter(|m| !graph.contains_key(**m))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no such modules under {SRC}: {missing:?}"
+    );
+    let reached = reached(&graph, "format");
+    assert!(reached.contains("container"), "format's uses not found");
+    let after: Vec<&String> = reached
+        .iter()
+        .filter(|m| AFTER_FORMAT.contains(&m.as_str()))
+        .collect();
+    assert!(
+        after.is_empty(),
+        "format reaches {after:?} (all it reaches: {reached:?})"
+    );
 }
 
 #[test]

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use kerascope::Limits;
+use kerascope::bind::read_source;
 use kerascope::container::source::Source;
-use kerascope::format::read_source;
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)

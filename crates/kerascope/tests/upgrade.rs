@@ -6,8 +6,9 @@
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use kerascope::bind::read_path;
 use kerascope::container::hdf5::DataLocation;
-use kerascope::format::{KerasFile, TensorRole, read_path};
+use kerascope::format::{KerasFile, TensorRole};
 use kerascope::limits::Limits;
 use kerascope::upgrade::upgrade;
 use serde_json::Value;

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::naming::{keras3_keys, layer_name, layer_prefixes, tfk213_renames, var_name};
-use super::{Format, KerasFile, NoteKind, ReadNote, TensorRole, parse_json, tensor};
+use super::naming::{keras3_keys, layer_name, layer_prefixes, tfk213_renames};
+use super::{Format, KerasFile, NoteKind, ReadNote, StoredVar, TensorRole, parse_json, tensor};
 use crate::container::hdf5::H5File;
 use crate::container::source::Source;
 use crate::container::zip::ZipFile;
@@ -96,7 +96,8 @@ pub(crate) fn read_zip(source: &Source, limits: &Limits) -> Result<KerasFile> {
 /// Reads `model.weights.npz` (Keras' `NpzIOStore`): one `.npy` per object path
 /// (`layers/dense.npy`), each a pickled dict of the object's variables in order. The pickles
 /// are read statically ([`crate::container::pickle`]): their imports are kept for the audit
-/// and the arrays they rebuild become the tensors `<path>/vars/N`, named like an H5IOStore's.
+/// and the arrays they rebuild become the tensors `<path>/vars/N`, recorded like an
+/// H5IOStore's for [`crate::bind`] to name.
 fn read_npz(bytes: Vec<u8>, limits: &Limits, file: &mut KerasFile) -> Result<()> {
     let source = Source::from_vec(bytes);
     let mut npz = ZipFile::open(&source, limits).map_err(|e| e.in_part(FilePart::WeightsNpz))?;
@@ -170,10 +171,13 @@ fn read_npz(bytes: Vec<u8>, limits: &Limits, file: &mut KerasFile) -> Result<()>
                     .and_then(|e| layer_name(e))
                     .map_or_else(|| key.to_string(), str::to_string);
                 t.owner = owner.join("/");
-                if let Some(entry) = entry
-                    && let Some(var) = var_name(entry, owner, index, file.dialect)
-                {
-                    t.name = var;
+                if entry.is_some() {
+                    file.stored_vars.push(StoredVar {
+                        tensor: file.tensors.len(),
+                        key: key.to_string(),
+                        owner: owner.iter().map(|s| s.to_string()).collect(),
+                        index,
+                    });
                 }
                 if known_layers.insert(name.clone()) {
                     file.layer_names.push(name.clone());
@@ -291,10 +295,15 @@ fn read_h5io_into(h5: &H5File, prefix: &str, file: &mut KerasFile) -> Result<()>
                 None => stored_layer_name(h5, raw_top).unwrap_or_else(|| key.to_string()),
             });
             t.owner = owner.join("/");
-            if let (Some(entry), Ok(index)) = (entry, var.parse::<usize>())
-                && let Some(name) = var_name(entry, owner, index, file.dialect)
+            if entry.is_some()
+                && let Ok(index) = var.parse::<usize>()
             {
-                t.name = name;
+                file.stored_vars.push(StoredVar {
+                    tensor: file.tensors.len() + new_tensors.len(),
+                    key: key.to_string(),
+                    owner: owner.iter().map(|s| s.to_string()).collect(),
+                    index,
+                });
             }
             if let Some(layer) = &t.layer
                 && known_layers.insert(layer.clone())

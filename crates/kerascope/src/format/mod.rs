@@ -204,6 +204,24 @@ pub struct KerasFile {
     /// Bytes of HDF5 containers read to describe the file (metadata only: tensor data is
     /// never read), overlapping reads counted each time.
     pub hdf5_bytes_read: u64,
+    /// The Keras 3 `vars/N` of layers the config knows, as stored, until [`crate::bind`]
+    /// names them.
+    #[serde(skip)]
+    pub(crate) stored_vars: Vec<StoredVar>,
+}
+
+/// A Keras 3 dataset `vars/N` of a layer the config knows: where the reader put it and what
+/// the file says of it. What N names is the layer rule's to say ([`crate::bind`]).
+#[derive(Debug, Clone)]
+pub(crate) struct StoredVar {
+    /// Its position in [`KerasFile::tensors`].
+    pub(crate) tensor: usize,
+    /// The layer's object key (`dense_1`; tf.keras 2.13 numbering undone).
+    pub(crate) key: String,
+    /// The object path below the layer (`cell`, `forward_layer/cell`), one segment each.
+    pub(crate) owner: Vec<String>,
+    /// N.
+    pub(crate) index: usize,
 }
 
 impl KerasFile {
@@ -226,6 +244,7 @@ impl KerasFile {
             shards: Vec::new(),
             notes: Vec::new(),
             hdf5_bytes_read: 0,
+            stored_vars: Vec::new(),
         }
     }
 
@@ -268,7 +287,8 @@ impl KerasFile {
 }
 
 /// Reads a file's metadata. The format is decided by content; sharded weights need the
-/// path to find their shards beside the index.
+/// path to find their shards beside the index. Keras 3 `vars/N` keep their stored names
+/// until [`crate::bind`] names them ([`crate::bind::read_path`] reads and binds).
 pub fn read_path(path: &Path, limits: &Limits) -> Result<KerasFile> {
     let source = Source::open(path)?;
     read_source(&source, Some(path), limits)
@@ -286,7 +306,8 @@ pub fn read_path_with_config(
     read_with_config(&source, Some(path), limits, config)
 }
 
-/// Reads bytes already in memory (`path` only locates shard files).
+/// Reads bytes already in memory (`path` only locates shard files); Keras 3 `vars/N` are
+/// named by [`crate::bind`] ([`crate::bind::read_source`] reads and binds).
 pub fn read_source(source: &Source, path: Option<&Path>, limits: &Limits) -> Result<KerasFile> {
     read_with_config(source, path, limits, None)
 }

@@ -1,15 +1,13 @@
 //! How Keras 3 names objects in `.weights.h5` files (FORMATS.md §5.1–5.3): top-level keys are
-//! the snake-cased class names made unique in `model.layers` order, datasets are `vars/N`, and
-//! N is the position in the layer rule's weight order for that owner.
+//! the snake-cased class names made unique in `model.layers` order, and datasets are `vars/N`.
+//! What N names (the position in the layer rule's weight order for that owner) is known only
+//! with the rules: [`crate::bind`] names it after the read.
 
 use serde_json::Value;
 
-use crate::layers::{LayerCfg, rule_for};
-use crate::model::Dialect;
-
-/// Keras' `naming.to_snake_case` (one implementation, with the layer rules that also name
-/// sub-objects by it).
-pub use crate::layers::snake_case as to_snake_case;
+/// Keras' `naming.to_snake_case` (one implementation, shared with the layer rules that also
+/// name sub-objects by it).
+pub use crate::text::snake_case as to_snake_case;
 
 /// The layer entries of a model config (`{"class_name", "config"}`): `config.layers`, or the
 /// config itself when it is a list (Keras 1 / early Keras 2 Sequential).
@@ -166,62 +164,8 @@ fn doubled_keys(
 }
 
 /// Segments that mean "the layers of this model" in object paths (Keras 3; tf.keras 2.13–2.15).
-fn is_layers_segment(segment: &str) -> bool {
+pub fn is_layers_segment(segment: &str) -> bool {
     segment == "layers" || segment == CHECKPOINT_LAYERS
-}
-
-/// tf.keras writes private attribute names (`_query_dense`) where Keras 3 has public ones.
-fn same_segment(a: &str, b: &str) -> bool {
-    a.trim_start_matches('_') == b.trim_start_matches('_')
-}
-
-/// The short name of dataset `vars/<index>` of the object at `owner` (path segments below a
-/// layer entry), by the layer rule's weight order; `None` when no rule knows it.
-pub fn var_name(entry: &Value, owner: &[&str], index: usize, dialect: Dialect) -> Option<String> {
-    if is_model(entry) {
-        let (first, rest) = owner.split_first()?;
-        if !is_layers_segment(first) {
-            return None;
-        }
-        let (key, rest) = rest.split_first()?;
-        let (_, sub) = keras3_keys(entry).into_iter().find(|(k, _)| k == key)?;
-        return var_name(sub, rest, index, dialect);
-    }
-    let class = class_name(entry);
-    let config = entry.get("config")?;
-    let rule = rule_for(class)?;
-    let output = rule
-        .apply(
-            LayerCfg {
-                class_name: class,
-                config,
-                dialect,
-            },
-            &[],
-        )
-        .ok()?;
-    let same_owner = |candidate: &str| {
-        let segments: Vec<&str> = candidate.split('/').filter(|s| !s.is_empty()).collect();
-        segments.len() == owner.len() && segments.iter().zip(owner).all(|(a, b)| same_segment(a, b))
-    };
-    // The owner's stored variables: its listed weights, with the stored copies (aliases)
-    // inserted at their positions.
-    let mut stored: Vec<String> = output
-        .weights
-        .iter()
-        .filter(|w| same_owner(&w.owner))
-        .map(|w| w.name.clone())
-        .collect();
-    let mut aliases: Vec<_> = output
-        .aliases
-        .iter()
-        .filter(|a| same_owner(&a.owner))
-        .collect();
-    aliases.sort_by_key(|a| a.index);
-    for alias in aliases {
-        stored.insert(alias.index.min(stored.len()), alias.name.clone());
-    }
-    stored.into_iter().nth(index)
 }
 
 #[cfg(test)]

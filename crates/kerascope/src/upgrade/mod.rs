@@ -20,10 +20,11 @@ use serde::Serialize;
 
 use crate::analysis::analyze_with_limits;
 use crate::audit::Severity;
+use crate::bind::read_path;
 use crate::compat::{Target, Verdict, assess};
 use crate::container::hdf5::DataLocation;
 use crate::container::source::Source;
-use crate::format::{Format, KerasFile, Tensor, TensorRole, read_path};
+use crate::format::{Format, KerasFile, Tensor, TensorRole};
 use crate::limits::Limits;
 use hdf5_pure::AttrValue;
 

@@ -2,6 +2,8 @@
 
 use super::*;
 
+pub use crate::text::snake_case;
+
 thread_local! {
     static DEPTH: Cell<u32> = const { Cell::new(0) };
 }
@@ -54,52 +56,4 @@ pub(crate) fn nested(
     let result = run(rule, layer, inputs);
     DEPTH.with(|d| d.set(depth));
     Ok((class.to_string(), result?))
-}
-
-/// Keras 3 snake case of a class name, as used for `.weights.h5` keys (FORMATS §5.1) —
-/// Keras' `naming.to_snake_case`: drop non-word characters, `_` before a capital that starts
-/// a lower-case run, `_` between a lower-case letter and a capital, lower-case everything.
-pub fn snake_case(name: &str) -> String {
-    let word: Vec<char> = name
-        .chars()
-        .filter(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
-    // Pass 1: (.)([A-Z][a-z]+) → \1_\2, non-overlapping, left to right.
-    let mut pass1: Vec<char> = Vec::with_capacity(word.len() + 4);
-    let mut i = 0;
-    while i < word.len() {
-        let starts_run = i + 1 < word.len()
-            && word[i + 1].is_ascii_uppercase()
-            && word.get(i + 2).is_some_and(|c| c.is_ascii_lowercase());
-        if starts_run {
-            pass1.push(word[i]);
-            pass1.push('_');
-            let mut j = i + 1;
-            pass1.push(word[j]);
-            j += 1;
-            while j < word.len() && word[j].is_ascii_lowercase() {
-                pass1.push(word[j]);
-                j += 1;
-            }
-            i = j;
-        } else {
-            pass1.push(word[i]);
-            i += 1;
-        }
-    }
-    // Pass 2: ([a-z])([A-Z]) → \1_\2.
-    let mut out = String::with_capacity(pass1.len() + 4);
-    let mut i = 0;
-    while i < pass1.len() {
-        out.push(pass1[i]);
-        if pass1[i].is_ascii_lowercase() && pass1.get(i + 1).is_some_and(|c| c.is_ascii_uppercase())
-        {
-            out.push('_');
-            out.push(pass1[i + 1]);
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-    out.to_lowercase()
 }
