@@ -91,7 +91,12 @@ fn same_segment(a: &str, b: &str) -> bool {
 
 /// The short name of dataset `vars/<index>` of the object at `owner` (path segments below a
 /// layer entry), by the layer rule's weight order; `None` when no rule knows it.
-fn var_name(entry: &Value, owner: &[&str], index: usize, dialect: Dialect) -> Option<String> {
+pub(crate) fn var_name(
+    entry: &Value,
+    owner: &[&str],
+    index: usize,
+    dialect: Dialect,
+) -> Option<String> {
     if is_model(entry) {
         let (first, rest) = owner.split_first()?;
         if !is_layers_segment(first) {

@@ -8,7 +8,7 @@
 //! - `<sub-object>`: the path of the object that owns the variable below the layer
 //!   (`cell`, `forward_layer/cell`, `layers/dense` in a nested model), and `<N>` its place in
 //!   that object's `_trainable_variables + _non_trainable_variables`: both as the layer rules
-//!   declare them for Keras 3, the order the reader names `vars/N` by (`format::naming::var_name`).
+//!   declare them for Keras 3, the order the binding step names `vars/N` by (`bind::var_name`).
 //! - Which stored tensor is which weight comes from the analysis that pairs a legacy file's
 //!   `weight_names` with the rules' weights (`check`), so nothing here knows a layer class.
 //!
@@ -24,13 +24,12 @@ use serde_json::{Value, json};
 
 use super::{Refusal, Tree, cudnn, rewrite, tensor_data};
 use crate::analysis::analyze_with_limits;
+use crate::bind::{read_path, var_name};
 use crate::compat::knowledge::for_target;
 use crate::compat::{Target, Verdict, assess};
 use crate::container::source::Source;
-use crate::format::naming::{
-    class_name, is_model, keras3_keys, layer_entries, layer_name, var_name,
-};
-use crate::format::{KerasFile, TensorRole, read_path};
+use crate::format::naming::{class_name, is_model, keras3_keys, layer_entries, layer_name};
+use crate::format::{KerasFile, TensorRole};
 use crate::layers::{Dialect, rule_for};
 use crate::limits::Limits;
 
