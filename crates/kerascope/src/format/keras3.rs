@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::naming::{keras3_keys, layer_name, layer_prefixes, tfk213_renames};
+use super::naming::{is_layers_segment, keras3_keys, layer_name, layer_prefixes, tfk213_renames};
 use super::{Format, KerasFile, NoteKind, ReadNote, StoredVar, TensorRole, parse_json, tensor};
 use crate::container::hdf5::H5File;
 use crate::container::source::Source;
@@ -358,8 +358,8 @@ fn mark_spectral_copies(tensors: &mut [super::Tensor]) {
     }
 }
 
-/// `path` with its longest renamed layer prefix replaced (see [`tfk213_renames`]).
-/// `path` with its longest renamed layer prefix replaced (tf.keras 2.13 numbering undone).
+/// `path` with its longest renamed layer prefix replaced (tf.keras 2.13 numbering undone: see
+/// [`tfk213_renames`]).
 pub(crate) fn renamed(path: &str, renames: &HashMap<String, String>) -> String {
     if !renames.is_empty() {
         let prefixes: Vec<&str> = layer_prefixes(path).collect();
@@ -370,10 +370,6 @@ pub(crate) fn renamed(path: &str, renames: &HashMap<String, String>) -> String {
         }
     }
     path.to_string()
-}
-
-fn is_layers_segment(segment: &str) -> bool {
-    segment == "layers" || segment == "_layer_checkpoint_dependencies"
 }
 
 /// How many leading segments of an object path name the top-level layer: `layers/<key>` for
