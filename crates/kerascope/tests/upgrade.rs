@@ -126,6 +126,18 @@ fn a_lambda_is_refused_with_the_reason() {
     assert!(!output.exists());
 }
 
+/// The copy at `output`, read, after `compat` found nothing that stops Keras 3 loading it.
+fn read_copy_keras3_loads(name: &str, output: &Path, limits: &Limits) -> KerasFile {
+    let copy = read_path(output, limits).unwrap();
+    let verdict = kerascope::compat::assess(&copy, output, kerascope::compat::Target::Keras3);
+    assert!(
+        verdict.blockers.is_empty(),
+        "{name}: {:?}",
+        verdict.blockers
+    );
+    copy
+}
+
 /// The corpus files tf_keras 2.21 loads and Keras 3.15.1 refuses (corpus truth), by name, with
 /// their paths; `None` without ../shared/corpus.
 fn corpus_files_keras3_refuses() -> Option<Vec<(String, PathBuf)>> {
@@ -161,13 +173,7 @@ fn corpus_files_keras3_refuses_are_upgraded_statically() {
         }
         upgraded += 1;
         let limits = Limits::default();
-        let copy = read_path(&output, &limits).unwrap();
-        let verdict = kerascope::compat::assess(&copy, &output, kerascope::compat::Target::Keras3);
-        assert!(
-            verdict.blockers.is_empty(),
-            "{name}: {:?}",
-            verdict.blockers
-        );
+        let copy = read_copy_keras3_loads(&name, &output, &limits);
         let original = read_path(&input, &limits).unwrap();
         let stored = |f: &KerasFile, p: &Path| -> Vec<(Vec<u64>, String, Vec<u8>)> {
             let mut t: Vec<_> = tensor_bytes(p, f)
@@ -420,13 +426,7 @@ fn corpus_files_keras3_refuses_are_written_as_keras_archives_statically() {
             continue;
         }
         written += 1;
-        let copy = read_path(&output, &limits).unwrap();
-        let verdict = kerascope::compat::assess(&copy, &output, kerascope::compat::Target::Keras3);
-        assert!(
-            verdict.blockers.is_empty(),
-            "{name}: {:?}",
-            verdict.blockers
-        );
+        let copy = read_copy_keras3_loads(&name, &output, &limits);
         let original = read_path(&input, &limits).unwrap();
         assert_eq!(
             per_layer(&output, &copy),

@@ -22,11 +22,11 @@ use std::path::Path;
 use hdf5_pure::AttrValue;
 use serde_json::{Value, json};
 
-use super::{Refusal, Tree, cudnn, rewrite, tensor_data};
+use super::{Refusal, Tree, cudnn, loads_in_keras3, rewrite, tensor_data};
 use crate::analysis::analyze_with_limits;
 use crate::bind::{read_path, var_name};
+use crate::compat::Target;
 use crate::compat::knowledge::for_target;
-use crate::compat::{Target, Verdict, assess};
 use crate::container::source::Source;
 use crate::format::naming::{class_name, is_model, keras3_keys, layer_entries, layer_name};
 use crate::format::{KerasFile, TensorRole};
@@ -101,15 +101,7 @@ pub(super) fn write(
 fn read_back(output: &Path, original: &KerasFile, limits: &Limits) -> Result<(), Refusal> {
     let copy = read_path(output, limits)?;
     // As `load_model` sees it under a `.keras` name (a copy named otherwise is renamed to load).
-    let verdict = assess(&copy, &output.with_extension("keras"), Target::Keras3);
-    if verdict.verdict != Verdict::Loads {
-        let first = verdict
-            .blockers
-            .first()
-            .map(|b| b.message.clone())
-            .unwrap_or_default();
-        return Err(Refusal::StillFails(first));
-    }
+    loads_in_keras3(&copy, &output.with_extension("keras"))?;
     let stored = copy.tensors_of(TensorRole::Layer).count();
     let expected = original.tensors_of(TensorRole::Layer).count();
     if stored != expected {

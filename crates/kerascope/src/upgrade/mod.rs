@@ -213,15 +213,7 @@ pub fn upgrade_to(
     } else {
         None
     };
-    let after = assess(&file, &checked_as, Target::Keras3);
-    if after.verdict != Verdict::Loads {
-        let first = after
-            .blockers
-            .first()
-            .map(|b| b.message.clone())
-            .unwrap_or_default();
-        return Err(Refusal::StillFails(first));
-    }
+    loads_in_keras3(&file, &checked_as)?;
     let json = serde_json::to_string(
         file.model_config
             .as_ref()
@@ -394,6 +386,21 @@ fn tensor_data(source: &Source, t: &Tensor) -> Result<Vec<u8>, String> {
             Err("chunked or unlocated data is not copied".into())
         }
     }
+}
+
+/// Refuses, with the first blocker's message, a file Keras 3 would still not load when given
+/// the name `as_path`.
+fn loads_in_keras3(file: &KerasFile, as_path: &Path) -> Result<(), Refusal> {
+    let verdict = assess(file, as_path, Target::Keras3);
+    if verdict.verdict == Verdict::Loads {
+        return Ok(());
+    }
+    let first = verdict
+        .blockers
+        .first()
+        .map(|b| b.message.clone())
+        .unwrap_or_default();
+    Err(Refusal::StillFails(first))
 }
 
 fn datatype(dtype: &str) -> Option<hdf5_pure::Datatype> {
